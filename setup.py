@@ -1,0 +1,26 @@
+"""tf_pixelcnn: PixelCNN image density models for TensorFlow 2 / Keras 3."""
+
+import setuptools
+
+setuptools.setup(
+    name="tf_pixelcnn",
+    version="0.1.0",
+    description="Gated PixelCNN and PixelCNNs with auxiliary variables for TensorFlow 2 / Keras 3.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=setuptools.find_packages(include=["tf_pixelcnn", "tf_pixelcnn.*"]),
+    python_requires=">=3.11",
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "keras>=3.15,<4",
+        "tensorflow-datasets>=4.9.10,<5",
+        "importlib_resources>=6",  # tfds download_and_prepare on Python 3.11
+        "numpy>=1.26,<3",
+        "absl-py>=2.1,<3",
+        # The offline default dataset: scikit-learn ships the 8x8 digits in its wheel.
+        "scikit-learn>=1.5,<2",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "scipy>=1.11"],
+    },
+)

@@ -1,0 +1,175 @@
+"""The gated PixelCNN layer: vertical and horizontal stacks with a gated activation."""
+
+import keras
+import tensorflow as tf
+
+from tf_pixelcnn.layers import masks
+from tf_pixelcnn.layers.condition_projection import ConditionProjection
+from tf_pixelcnn.layers.horizontal_stack_conv2d import HorizontalStackConv2D
+from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
+from tf_pixelcnn.layers.vertical_stack_conv2d import VerticalStackConv2D
+
+
+def gated_activation(x):
+    """tanh(f) ⊙ σ(g) where `x = [f, g]` on the last axis: `[..., 2p] -> [..., p]` (eq. 2)."""
+    f, g = tf.split(x, 2, axis=-1)
+    return tf.tanh(f) * tf.sigmoid(g)
+
+
+def shift_down(x):
+    """Moves `[B, H, W, C]` down one row (zeros on top), so row r holds row r − 1."""
+    return tf.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
+
+
+@keras.saving.register_keras_serializable(package="tf_pixelcnn")
+class GatedBlock(keras.layers.Layer):
+    """One layer of the Gated PixelCNN (van den Oord et al. 2016, Fig. 2).
+
+        v = V_conv(v_in) [+ cond]                       (⌈n/2⌉×n, sees rows ≤ r)
+        h = H_conv(h_in) + link(shift_down(v)) [+ cond] (1×⌈n/2⌉ masked, + rows < r)
+        v_out = tanh(v_f) ⊙ σ(v_g)
+        h_out = h_in + W_out(tanh(h_f) ⊙ σ(h_g))        (residual only for mask "B")
+        skip  = W_skip(tanh(h_f) ⊙ σ(h_g))              (optional)
+
+    W_f and W_g are one convolution with 2p outputs; the horizontal stack keeps p/C
+    channels per colour group in each half. Information flows from the vertical stack to
+    the horizontal one (after a one-row shift), never back, so there is no blind spot.
+
+    Args:
+        filters: p, the channels of both stacks' outputs.
+        kernel_size: Odd n ≥ 3 of the equivalent n×n receptive field.
+        mask_type: "A" for the first layer (the current sub-pixel is hidden), else "B".
+        num_color_groups: Colour channels C of the image (1 or 3).
+        condition_dim: Size D of a global condition vector h (eq. 4), or None.
+        spatial_condition_channels: Channels of a spatial condition map s = m(h) (eq. 5),
+            or None.
+        skip_connection: Whether to also return a skip output `[batch, h, w, filters]`.
+
+    Call arguments:
+        inputs: `(v_in, h_in)`, each `[batch, height, width, channels]` (the image for the
+            first layer, p channels after it).
+        condition: `[batch, condition_dim]`, if `condition_dim` is set.
+        spatial_condition: `[batch, height, width, spatial_condition_channels]`, if set.
+
+    Returns:
+        `(v_out, h_out)` or `(v_out, h_out, skip)`, each `[batch, height, width, filters]`.
+
+    Example:
+        >>> block = GatedBlock(filters=6, kernel_size=3, mask_type="A", num_color_groups=3)
+        >>> x = tf.zeros([2, 8, 8, 3])
+        >>> v, h = block((x, x))
+        >>> h.shape
+        TensorShape([2, 8, 8, 6])
+
+    References:
+        van den Oord et al. 2016, "Conditional Image Generation with PixelCNN Decoders",
+        §2.1-2.3, eqs. 2, 4, 5, Fig. 2.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int,
+        mask_type: str = "B",
+        num_color_groups: int = 1,
+        condition_dim=None,
+        spatial_condition_channels=None,
+        skip_connection: bool = False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        masks.check_mask_type(mask_type)
+        masks.check_odd_kernel_size(kernel_size, minimum=3)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.mask_type = mask_type
+        self.num_color_groups = num_color_groups
+        self.condition_dim = condition_dim
+        self.spatial_condition_channels = spatial_condition_channels
+        self.skip_connection = skip_connection
+
+        gate_units = 2 * filters
+        self.vertical_conv = VerticalStackConv2D(gate_units, kernel_size, name="vertical_conv")
+        self.horizontal_conv = HorizontalStackConv2D(
+            gate_units,
+            kernel_size,
+            mask_type=mask_type,
+            num_color_groups=num_color_groups,
+            out_splits=2,
+            name="horizontal_conv",
+        )
+        self.vertical_to_horizontal = keras.layers.Conv2D(
+            gate_units, 1, use_bias=False, name="vertical_to_horizontal"
+        )
+        self.horizontal_output = MaskedConv2D(
+            filters, 1, mask_type="B", num_color_groups=num_color_groups, name="horizontal_output"
+        )
+        self.skip_output = (
+            MaskedConv2D(
+                filters, 1, mask_type="B", num_color_groups=num_color_groups, name="skip_output"
+            )
+            if skip_connection
+            else None
+        )
+        self.is_conditional = condition_dim is not None or spatial_condition_channels is not None
+        if self.is_conditional:
+            self.vertical_condition = ConditionProjection(
+                gate_units, condition_dim, spatial_condition_channels, name="vertical_condition"
+            )
+            self.horizontal_condition = ConditionProjection(
+                gate_units, condition_dim, spatial_condition_channels, name="horizontal_condition"
+            )
+
+    @property
+    def residual(self) -> bool:
+        """Mask "B" layers add their input to the horizontal output (mask "A" changes width)."""
+        return self.mask_type == "B"
+
+    def build(self, input_shape):
+        v_shape, h_shape = input_shape
+        gate_units = 2 * self.filters
+        self.vertical_conv.build(v_shape)
+        self.horizontal_conv.build(h_shape)
+        self.vertical_to_horizontal.build((None, None, None, gate_units))
+        self.horizontal_output.build((None, None, None, self.filters))
+        if self.skip_output is not None:
+            self.skip_output.build((None, None, None, self.filters))
+        if self.is_conditional:
+            self.vertical_condition.build()
+            self.horizontal_condition.build()
+        if self.residual and int(h_shape[-1]) != self.filters:
+            raise ValueError(
+                f"A mask 'B' GatedBlock adds its input to its output, so h_in needs "
+                f"filters={self.filters} channels. Received: h_in shape={tuple(h_shape)}."
+            )
+        self.built = True
+
+    def call(self, inputs, condition=None, spatial_condition=None):
+        v_in, h_in = inputs
+        v = self.vertical_conv(v_in)  # (B, H, W, 2p), row r sees rows <= r
+        h = self.horizontal_conv(h_in)  # (B, H, W, 2p), column c sees columns <= c
+        h = h + self.vertical_to_horizontal(shift_down(v))  # rows < r only
+        if self.is_conditional:
+            v = v + self.vertical_condition(condition, spatial_condition)
+            h = h + self.horizontal_condition(condition, spatial_condition)
+        v_out = gated_activation(v)  # (B, H, W, p)
+        h_gated = gated_activation(h)  # (B, H, W, p)
+        h_out = self.horizontal_output(h_gated)
+        if self.residual:
+            h_out = h_out + h_in
+        if self.skip_output is not None:
+            return v_out, h_out, self.skip_output(h_gated)
+        return v_out, h_out
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            mask_type=self.mask_type,
+            num_color_groups=self.num_color_groups,
+            condition_dim=self.condition_dim,
+            spatial_condition_channels=self.spatial_condition_channels,
+            skip_connection=self.skip_connection,
+        )
+        return config

@@ -1,0 +1,73 @@
+"""Output head: features to per-sub-pixel logits."""
+
+import keras
+import tensorflow as tf
+
+from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
+
+
+@keras.saving.register_keras_serializable(package="tf_pixelcnn")
+class PixelOutputHead(keras.layers.Layer):
+    """ReLU → masked 1×1 → ReLU → masked 1×1 → logits of every sub-pixel.
+
+    Both 1×1 convolutions use mask "B", so the logits of channel c at a pixel see the
+    features of colour groups <= c, which have only seen sub-pixels before c.
+
+    Args:
+        num_levels: Values per sub-pixel (softmax size).
+        num_color_groups: Colour channels C of the image (1 or 3).
+        hidden_filters: Channels of the hidden 1×1 layer.
+
+    Input: `[batch, height, width, features]`.
+    Output: `[batch, height, width, C, num_levels]`, unnormalised logits.
+
+    Example:
+        >>> head = PixelOutputHead(num_levels=256, num_color_groups=3, hidden_filters=6)
+        >>> head(tf.zeros([1, 4, 4, 6])).shape
+        TensorShape([1, 4, 4, 3, 256])
+
+    References:
+        van den Oord et al. 2016, "Pixel Recurrent Neural Networks", §5.1 and Table 4.
+    """
+
+    def __init__(self, num_levels: int, num_color_groups: int, hidden_filters: int, **kwargs):
+        super().__init__(**kwargs)
+        self.num_levels = num_levels
+        self.num_color_groups = num_color_groups
+        self.hidden_filters = hidden_filters
+        self.hidden = MaskedConv2D(
+            hidden_filters, 1, mask_type="B", num_color_groups=num_color_groups, name="hidden"
+        )
+        # Output channel c * num_levels + l is level l of colour c: group c.
+        self.logits = MaskedConv2D(
+            num_color_groups * num_levels,
+            1,
+            mask_type="B",
+            num_color_groups=num_color_groups,
+            name="logits",
+        )
+
+    def build(self, input_shape):
+        self.hidden.build(input_shape)
+        self.logits.build((None, None, None, self.hidden_filters))
+        self.built = True
+
+    def call(self, features):
+        x = self.hidden(tf.nn.relu(features))
+        x = self.logits(tf.nn.relu(x))  # (B, H, W, C * L)
+        shape = tf.shape(x)
+        return tf.reshape(
+            x, tf.concat([shape[:-1], [self.num_color_groups, self.num_levels]], axis=0)
+        )
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.num_color_groups, self.num_levels)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_levels=self.num_levels,
+            num_color_groups=self.num_color_groups,
+            hidden_filters=self.hidden_filters,
+        )
+        return config

@@ -1,0 +1,7 @@
+"""PixelCNN models."""
+
+from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
+from tf_pixelcnn.models.conv_autoencoder import ConvAutoencoder
+from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
+from tf_pixelcnn.models.pixel_cnn import PixelCNN
+from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder

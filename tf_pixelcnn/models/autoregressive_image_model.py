@@ -1,0 +1,247 @@
+"""Shared interface of the PixelCNN models: input checks, conditioning, log-likelihood."""
+
+from typing import Optional, Sequence
+
+import keras
+import tensorflow as tf
+
+from tf_pixelcnn import likelihood
+from tf_pixelcnn.layers.spatial_condition_network import SpatialConditionNetwork
+
+
+class AutoregressiveImageModel(keras.Model):
+    """Base class of models that give logits of every sub-pixel given the ones before it.
+
+    p(x) = ∏_i p(x_i | x_<i) over pixels in raster order and, inside a pixel, R then G
+    then B. Subclasses implement `network(x, condition, spatial_condition)` on images
+    scaled to [-1, 1]; this class validates inputs, turns labels into one-hot vectors h,
+    runs the deconvolutional network m(h) for location-dependent conditioning and computes
+    log-likelihoods.
+
+    Args:
+        image_shape: `(height, width, channels)`, channels 1 or 3.
+        num_levels: Values per sub-pixel, 2 to 256.
+        num_classes: Conditions on integer labels `[batch]` (one-hot h, eq. 4), or None.
+        condition_dim: Conditions on float vectors `[batch, condition_dim]`, or None.
+        spatial_condition: With a condition, maps h through m(h) to a spatial map and
+            conditions every layer on it (eq. 5) instead of on h directly.
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        num_levels: int = 256,
+        num_classes: Optional[int] = None,
+        condition_dim: Optional[int] = None,
+        spatial_condition: bool = False,
+        spatial_condition_filters: int = 32,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        image_shape = tuple(int(d) for d in image_shape)
+        if len(image_shape) != 3 or image_shape[2] not in (1, 3) or min(image_shape) < 1:
+            raise ValueError(
+                "image_shape must be (height, width, channels) with channels 1 or 3. "
+                f"Received: image_shape={image_shape}."
+            )
+        if not 2 <= num_levels <= 256:
+            raise ValueError(f"num_levels must be in [2, 256]. Received: num_levels={num_levels}.")
+        if num_classes is not None and condition_dim is not None:
+            raise ValueError(
+                "Give num_classes (labels) or condition_dim (vectors), not both. Received: "
+                f"num_classes={num_classes}, condition_dim={condition_dim}."
+            )
+        for name, value in (("num_classes", num_classes), ("condition_dim", condition_dim)):
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be a positive integer. Received: {name}={value}.")
+        if spatial_condition and num_classes is None and condition_dim is None:
+            raise ValueError(
+                "spatial_condition=True needs num_classes or condition_dim to condition on. "
+                "Received: num_classes=None, condition_dim=None."
+            )
+        self.image_shape = image_shape
+        self.num_levels = num_levels
+        self.num_classes = num_classes
+        self.condition_dim = condition_dim
+        self.spatial_condition = spatial_condition
+        self.spatial_condition_filters = spatial_condition_filters
+        height, width, _ = image_shape
+        self.condition_network = (
+            SpatialConditionNetwork(
+                height, width, spatial_condition_filters, name="condition_network"
+            )
+            if spatial_condition
+            else None
+        )
+
+    # --- Conditioning -------------------------------------------------------------------
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.num_classes is not None or self.condition_dim is not None
+
+    @property
+    def condition_vector_dim(self) -> Optional[int]:
+        """Size of h: the number of classes (one-hot) or condition_dim."""
+        return self.num_classes if self.num_classes is not None else self.condition_dim
+
+    @property
+    def block_condition_dim(self) -> Optional[int]:
+        """Size of the global condition each layer sees (None with spatial conditioning)."""
+        return None if self.spatial_condition else self.condition_vector_dim
+
+    @property
+    def block_spatial_channels(self) -> Optional[int]:
+        return self.spatial_condition_filters if self.spatial_condition else None
+
+    def condition_vector(self, condition) -> Optional[tf.Tensor]:
+        """Checks `condition` and returns h: `float [batch, D]`, or None if unconditional."""
+        if not self.is_conditional:
+            if condition is not None:
+                raise ValueError(
+                    "This model is unconditional (num_classes=None, condition_dim=None) but "
+                    f"received a condition of shape {tuple(tf.convert_to_tensor(condition).shape)}."
+                )
+            return None
+        if condition is None:
+            expected = (
+                f"labels int [batch] in [0, {self.num_classes})"
+                if self.num_classes is not None
+                else f"vectors float [batch, {self.condition_dim}]"
+            )
+            raise ValueError(f"This model is conditional and needs condition={expected}.")
+        condition = tf.convert_to_tensor(condition)
+        if self.num_classes is not None:
+            if condition.shape.rank != 1 or not condition.dtype.is_integer:
+                raise ValueError(
+                    f"Class-conditional models take integer labels [batch]. Received: "
+                    f"condition dtype={condition.dtype.name}, shape={tuple(condition.shape)}."
+                )
+            labels = tf.cast(condition, tf.int64)
+            in_range = tf.logical_and(
+                tf.reduce_all(labels >= 0), tf.reduce_all(labels < self.num_classes)
+            )
+            check = tf.debugging.Assert(
+                in_range,
+                [f"labels must be in [0, num_classes={self.num_classes}); received", condition],
+            )
+            with tf.control_dependencies([check]):
+                return tf.one_hot(labels, self.num_classes, dtype=self.compute_dtype)
+        if condition.shape.rank != 2 or condition.shape[-1] != self.condition_dim:
+            raise ValueError(
+                f"Vector-conditional models take condition [batch, {self.condition_dim}]. "
+                f"Received: condition shape={tuple(condition.shape)}."
+            )
+        if not condition.dtype.is_floating:
+            raise ValueError(
+                f"Vector conditions must be floating point. Received: dtype={condition.dtype.name}."
+            )
+        return tf.cast(condition, self.compute_dtype)
+
+    def conditioning(self, condition):
+        """`(h, s)`: what every layer is conditioned on (each may be None)."""
+        h = self.condition_vector(condition)
+        if h is None:
+            return None, None
+        if self.condition_network is not None:
+            return None, self.condition_network(h)  # s = m(h): (B, H, W, S)
+        return h, None
+
+    # --- Images -------------------------------------------------------------------------
+
+    def check_images(self, images) -> tf.Tensor:
+        """Checks rank, shape, dtype and range of integer images `[batch, H, W, C]`."""
+        images = tf.convert_to_tensor(images)
+        if images.shape.rank != 4:
+            raise ValueError(
+                f"images must be [batch, height, width, channels] = [batch, "
+                f"{', '.join(map(str, self.image_shape))}]. Received: shape={tuple(images.shape)}."
+            )
+        for axis, name in ((1, "height"), (2, "width"), (3, "channels")):
+            size = images.shape[axis]
+            if size is not None and size != self.image_shape[axis - 1]:
+                raise ValueError(
+                    f"images {name} must be {self.image_shape[axis - 1]} (image_shape="
+                    f"{self.image_shape}). Received: shape={tuple(images.shape)}."
+                )
+        if not images.dtype.is_integer:
+            raise ValueError(
+                f"images must be integers in [0, num_levels={self.num_levels}). Received: "
+                f"dtype={images.dtype.name}."
+            )
+        lowest = tf.cast(tf.reduce_min(images), tf.int64)
+        highest = tf.cast(tf.reduce_max(images), tf.int64)
+        check = tf.debugging.Assert(
+            tf.logical_and(lowest >= 0, highest < self.num_levels),
+            [
+                f"images must have values in [0, num_levels={self.num_levels}); received min",
+                lowest,
+                "max",
+                highest,
+            ],
+        )
+        with tf.control_dependencies([check]):
+            return tf.identity(images)
+
+    def scale_images(self, images) -> tf.Tensor:
+        """Integer images in [0, L) to floats in [-1, 1]."""
+        scale = 2.0 / (self.num_levels - 1)
+        return tf.cast(images, self.compute_dtype) * scale - 1.0
+
+    # --- Model --------------------------------------------------------------------------
+
+    def network(self, x, condition=None, spatial_condition=None, training=False):
+        """Logits `[B, H, W, C, L]` from scaled images `x` `[B, H, W, C]` (subclasses)."""
+        raise NotImplementedError
+
+    def logits_from_float(self, x, condition=None, training=False):
+        """Logits from images already scaled to [-1, 1] (for gradient-based checks).
+
+        Args:
+            x: float `[batch, height, width, channels]`.
+            condition: labels or vectors, as in `call`.
+
+        Returns:
+            `[batch, height, width, channels, num_levels]`.
+        """
+        h, s = self.conditioning(condition)
+        return self.network(x, condition=h, spatial_condition=s, training=training)
+
+    def call(self, images, condition=None, training=False):
+        """Logits of every sub-pixel given the sub-pixels before it.
+
+        Args:
+            images: integer `[batch, height, width, channels]` in `[0, num_levels)`.
+            condition: labels `int [batch]` (num_classes), vectors `float [batch, D]`
+                (condition_dim), or None.
+
+        Returns:
+            `[batch, height, width, channels, num_levels]` logits.
+        """
+        images = self.check_images(images)
+        return self.logits_from_float(self.scale_images(images), condition, training)
+
+    def log_prob(self, images, condition=None, training=False) -> tf.Tensor:
+        """log p(x | condition) in nats, `float32 [batch]`."""
+        logits = self(images, condition=condition, training=training)
+        return likelihood.log_prob_from_logits(logits, images)
+
+    def build_condition_network(self):
+        if self.condition_network is not None:
+            self.condition_network.build((None, self.condition_vector_dim))
+
+    def build_from_config(self, config):
+        self.build()
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "image_shape": list(self.image_shape),
+            "num_levels": self.num_levels,
+            "num_classes": self.num_classes,
+            "condition_dim": self.condition_dim,
+            "spatial_condition": self.spatial_condition,
+            "spatial_condition_filters": self.spatial_condition_filters,
+        }

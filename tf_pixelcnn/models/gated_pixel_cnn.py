@@ -1,0 +1,119 @@
+"""Gated PixelCNN (van den Oord et al. 2016)."""
+
+from typing import Optional, Sequence
+
+import keras
+
+from tf_pixelcnn.layers import masks
+from tf_pixelcnn.layers.gated_block import GatedBlock
+from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
+from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
+
+
+@keras.saving.register_keras_serializable(package="tf_pixelcnn")
+class GatedPixelCNN(AutoregressiveImageModel):
+    """Gated PixelCNN: stacked `GatedBlock`s with vertical and horizontal stacks.
+
+    The first block uses mask "A" on the image, the others mask "B" with a residual in
+    the horizontal stack; the horizontal stack's output goes through ReLU → masked 1×1 →
+    ReLU → masked 1×1 to a softmax over `num_levels` values per sub-pixel. The receptive
+    field of pixel (r, c) is every pixel above it within ⌊n/2⌋·layers columns and every
+    pixel to its left within ⌊n/2⌋·layers columns: no blind spot.
+
+    Args:
+        image_shape: `(height, width, channels)`, channels 1 or 3.
+        num_layers: Gated blocks (the paper: 15 for CIFAR-10, 20 for ImageNet).
+        filters: Channels p of each stack (the paper: 128 / 384). At least `channels`.
+        kernel_size: Odd n ≥ 3 (the paper: 5 for ImageNet, 7×7 receptive first layer).
+        num_levels: Values per sub-pixel, 2 to 256.
+        num_classes: Integer labels `[batch]` → one-hot h (eq. 4), or None.
+        condition_dim: Float vectors `[batch, condition_dim]` as h (eq. 4), or None.
+        spatial_condition: Condition through s = m(h) and 1×1 convolutions (eq. 5).
+        spatial_condition_filters: Channels of s.
+
+    Example:
+        >>> model = GatedPixelCNN(image_shape=(8, 8, 1), num_layers=2, filters=8,
+        ...                       kernel_size=3, num_levels=4)
+        >>> images = tf.zeros([2, 8, 8, 1], tf.int32)
+        >>> model(images).shape
+        TensorShape([2, 8, 8, 1, 4])
+        >>> model.log_prob(images).shape
+        TensorShape([2])
+
+    References:
+        van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves, Kavukcuoglu 2016,
+        "Conditional Image Generation with PixelCNN Decoders", §2 and Fig. 2.
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        num_layers: int = 15,
+        filters: int = 128,
+        kernel_size: int = 5,
+        num_levels: int = 256,
+        num_classes: Optional[int] = None,
+        condition_dim: Optional[int] = None,
+        spatial_condition: bool = False,
+        spatial_condition_filters: int = 32,
+        **kwargs,
+    ):
+        super().__init__(
+            image_shape=image_shape,
+            num_levels=num_levels,
+            num_classes=num_classes,
+            condition_dim=condition_dim,
+            spatial_condition=spatial_condition,
+            spatial_condition_filters=spatial_condition_filters,
+            **kwargs,
+        )
+        masks.check_odd_kernel_size(kernel_size, minimum=3)
+        check_depth_and_width(num_layers, filters, self.image_shape[2])
+        self.num_layers = num_layers
+        self.filters = filters
+        self.kernel_size = kernel_size
+        channels = self.image_shape[2]
+        self.blocks = [
+            GatedBlock(
+                filters,
+                kernel_size,
+                mask_type="A" if i == 0 else "B",
+                num_color_groups=channels,
+                condition_dim=self.block_condition_dim,
+                spatial_condition_channels=self.block_spatial_channels,
+                name=f"gated_block_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        self.output_head = PixelOutputHead(num_levels, channels, filters, name="output_head")
+
+    def build(self, input_shape=None):
+        height, width, channels = self.image_shape
+        self.build_condition_network()
+        image = (None, height, width, channels)
+        features = (None, height, width, self.filters)
+        for i, block in enumerate(self.blocks):
+            block.build((image, image) if i == 0 else (features, features))
+        self.output_head.build(features)
+        self.built = True
+
+    def network(self, x, condition=None, spatial_condition=None, training=False):
+        v, h = x, x
+        for block in self.blocks:
+            v, h = block((v, h), condition=condition, spatial_condition=spatial_condition)
+        return self.output_head(h)  # (B, H, W, C, L)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_layers=self.num_layers, filters=self.filters, kernel_size=self.kernel_size)
+        return config
+
+
+def check_depth_and_width(num_layers: int, filters: int, channels: int) -> None:
+    if num_layers < 1:
+        raise ValueError(f"num_layers must be >= 1. Received: num_layers={num_layers}.")
+    if filters < channels:
+        raise ValueError(
+            f"filters must be >= channels so every colour group has a feature map. "
+            f"Received: filters={filters}, channels={channels}."
+        )

@@ -1,0 +1,131 @@
+"""The original PixelCNN: masked convolutions with ReLUs (blind spot included)."""
+
+from typing import Optional, Sequence
+
+import keras
+import tensorflow as tf
+
+from tf_pixelcnn.layers import masks
+from tf_pixelcnn.layers.condition_projection import ConditionProjection
+from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
+from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
+from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
+from tf_pixelcnn.models.gated_pixel_cnn import check_depth_and_width
+
+
+@keras.saving.register_keras_serializable(package="tf_pixelcnn")
+class PixelCNN(AutoregressiveImageModel):
+    """The original PixelCNN, the baseline of van den Oord et al. 2016, Table 1.
+
+    A mask "A" convolution of size `first_kernel_size`, then `num_layers - 1` residual
+    layers `x + conv_B(ReLU(x + cond))` with n×n mask "B" convolutions, then the same
+    output head as `GatedPixelCNN`. Stacked n×n masks cannot see the region above and to
+    the right of a pixel beyond the kernel's diagonal: the blind spot that the gated
+    model's two stacks remove. Same interface and conditioning as `GatedPixelCNN`.
+
+    Args:
+        image_shape: `(height, width, channels)`, channels 1 or 3.
+        num_layers: Masked convolutions, the first included.
+        filters: Channels of every layer (at least `channels`).
+        kernel_size: Odd n of the mask "B" layers.
+        first_kernel_size: Odd size of the first, mask "A", layer (7 in the paper).
+        num_levels, num_classes, condition_dim, spatial_condition,
+        spatial_condition_filters: As for `GatedPixelCNN`.
+
+    Example:
+        >>> model = PixelCNN(image_shape=(8, 8, 3), num_layers=3, filters=6, num_levels=4)
+        >>> model(tf.zeros([1, 8, 8, 3], tf.int32)).shape
+        TensorShape([1, 8, 8, 3, 4])
+
+    References:
+        van den Oord, Kalchbrenner, Kavukcuoglu 2016, "Pixel Recurrent Neural Networks",
+        §3.5; van den Oord et al. 2016, "Conditional Image Generation with PixelCNN
+        Decoders", §2.2 (blind spot) and Table 1.
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        num_layers: int = 15,
+        filters: int = 128,
+        kernel_size: int = 3,
+        first_kernel_size: int = 7,
+        num_levels: int = 256,
+        num_classes: Optional[int] = None,
+        condition_dim: Optional[int] = None,
+        spatial_condition: bool = False,
+        spatial_condition_filters: int = 32,
+        **kwargs,
+    ):
+        super().__init__(
+            image_shape=image_shape,
+            num_levels=num_levels,
+            num_classes=num_classes,
+            condition_dim=condition_dim,
+            spatial_condition=spatial_condition,
+            spatial_condition_filters=spatial_condition_filters,
+            **kwargs,
+        )
+        masks.check_odd_kernel_size(kernel_size, minimum=3)
+        masks.check_odd_kernel_size(first_kernel_size, minimum=3)
+        check_depth_and_width(num_layers, filters, self.image_shape[2])
+        self.num_layers = num_layers
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.first_kernel_size = first_kernel_size
+        channels = self.image_shape[2]
+        self.convolutions = [
+            MaskedConv2D(
+                filters,
+                first_kernel_size if i == 0 else kernel_size,
+                mask_type="A" if i == 0 else "B",
+                num_color_groups=channels,
+                name=f"masked_conv_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        self.condition_projections = (
+            [
+                ConditionProjection(
+                    filters,
+                    self.block_condition_dim,
+                    self.block_spatial_channels,
+                    name=f"condition_{i}",
+                )
+                for i in range(num_layers)
+            ]
+            if self.is_conditional
+            else []
+        )
+        self.output_head = PixelOutputHead(num_levels, channels, filters, name="output_head")
+
+    def build(self, input_shape=None):
+        height, width, channels = self.image_shape
+        self.build_condition_network()
+        for i, convolution in enumerate(self.convolutions):
+            convolution.build((None, height, width, channels if i == 0 else self.filters))
+        for projection in self.condition_projections:
+            projection.build()
+        self.output_head.build((None, height, width, self.filters))
+        self.built = True
+
+    def network(self, x, condition=None, spatial_condition=None, training=False):
+        def conditioned(features, i):
+            if not self.condition_projections:
+                return features
+            return features + self.condition_projections[i](condition, spatial_condition)
+
+        x = conditioned(self.convolutions[0](x), 0)  # (B, H, W, filters)
+        for i in range(1, self.num_layers):
+            x = x + self.convolutions[i](tf.nn.relu(conditioned(x, i)))  # residual
+        return self.output_head(x)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_layers=self.num_layers,
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            first_kernel_size=self.first_kernel_size,
+        )
+        return config

@@ -1,0 +1,3 @@
+"""Samplers: naive (reference)."""
+
+from tf_pixelcnn.sampling.sample import sample
