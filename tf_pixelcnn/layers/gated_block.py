@@ -25,8 +25,8 @@ def shift_down(x):
 class GatedBlock(keras.layers.Layer):
     """One layer of the Gated PixelCNN (van den Oord et al. 2016, Fig. 2).
 
-        v = V_conv(v_in) [+ cond]                       (⌈n/2⌉×n, sees rows ≤ r)
-        h = H_conv(h_in) + link(shift_down(v)) [+ cond] (1×⌈n/2⌉ masked, + rows < r)
+        v = V_conv(v_in) [+ V_v h]                       (⌈n/2⌉×n, sees rows ≤ r)
+        h = H_conv(h_in) + link(shift_down(v)) [+ V_h h] (1×⌈n/2⌉ masked, + rows < r)
         v_out = tanh(v_f) ⊙ σ(v_g)
         h_out = h_in + W_out(tanh(h_f) ⊙ σ(h_g))        (residual only for mask "B")
         skip  = W_skip(tanh(h_f) ⊙ σ(h_g))              (optional)
@@ -147,10 +147,11 @@ class GatedBlock(keras.layers.Layer):
     def call(self, inputs, condition=None, spatial_condition=None):
         v_in, h_in = inputs
         v = self.vertical_conv(v_in)  # (B, H, W, 2p), row r sees rows <= r
+        if self.is_conditional:
+            v = v + self.vertical_condition(condition, spatial_condition)
         h = self.horizontal_conv(h_in)  # (B, H, W, 2p), column c sees columns <= c
         h = h + self.vertical_to_horizontal(shift_down(v))  # rows < r only
         if self.is_conditional:
-            v = v + self.vertical_condition(condition, spatial_condition)
             h = h + self.horizontal_condition(condition, spatial_condition)
         v_out = gated_activation(v)  # (B, H, W, p)
         h_gated = gated_activation(h)  # (B, H, W, p)

@@ -1,0 +1,42 @@
+"""One optimisation step on the negative log-likelihood in bits per dimension."""
+
+from typing import Callable
+
+import keras
+import tensorflow as tf
+
+from tf_pixelcnn import likelihood
+
+
+def make_train_step(model, optimizer: keras.optimizers.Optimizer, jit_compile: bool = False) -> Callable:
+    """Returns a compiled `step(images, condition=None) -> mean bits/dim of the batch`.
+
+    The loss is −log p(x) / (H·W·C·ln 2) averaged over the batch; gradients are applied
+    with `optimizer`. Works for `GatedPixelCNN`, `PixelCNN` (with or without condition)
+    and `PixelCNNAutoencoder` (no condition: the code comes from the encoder).
+
+    Args:
+        model: the model to train; built here if it is not yet.
+        optimizer: a Keras optimizer; built on the model's trainable variables.
+        jit_compile: compile the step with XLA.
+    """
+    if not model.built:
+        model.build()
+    optimizer.build(model.trainable_variables)
+
+    def loss_fn(images, condition):
+        if condition is None:
+            log_prob = model.log_prob(images, training=True)
+        else:
+            log_prob = model.log_prob(images, condition=condition, training=True)
+        return tf.reduce_mean(likelihood.bits_per_dim(log_prob, model.image_shape))
+
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    def step(images, condition=None):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(images, condition)
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    return step
