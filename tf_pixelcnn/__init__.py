@@ -6,13 +6,14 @@
     samples = tpc.sample(model, num_samples=16, seed=(1, 2))
 """
 
-from tf_pixelcnn import layers
-from tf_pixelcnn import models
+from tf_pixelcnn import layers, models
 from tf_pixelcnn.likelihood import bits_per_dim
-from tf_pixelcnn.models import ConvAutoencoder
-from tf_pixelcnn.models import GatedPixelCNN
-from tf_pixelcnn.models import PixelCNN
-from tf_pixelcnn.models import PixelCNNAutoencoder
+from tf_pixelcnn.models import (
+    ConvAutoencoder,
+    GatedPixelCNN,
+    PixelCNN,
+    PixelCNNAutoencoder,
+)
 from tf_pixelcnn.sampling import sample
 
 __version__ = "0.1.0"

@@ -35,7 +35,9 @@ def load_digits(
         >>> images.shape, int(images.max()) <= 16
         ((359, 8, 8, 1), True)
     """
-    from sklearn import datasets as sklearn_datasets  # deferred: importing sklearn is slow
+    from sklearn import (
+        datasets as sklearn_datasets,  # deferred: importing sklearn is slow
+    )
 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}. Received: split={split!r}.")

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.layers.build_once import build_once
+
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
 class ConditionProjection(keras.layers.Layer):
@@ -59,9 +61,9 @@ class ConditionProjection(keras.layers.Layer):
 
     def build(self, *args, **kwargs):
         if self.global_projection is not None:
-            self.global_projection.build((None, self.condition_dim))
+            build_once(self.global_projection, (None, self.condition_dim))
         if self.spatial_projection is not None:
-            self.spatial_projection.build((None, None, None, self.spatial_channels))
+            build_once(self.spatial_projection, (None, None, None, self.spatial_channels))
         self.built = True
 
     def call(self, condition=None, spatial_condition=None):

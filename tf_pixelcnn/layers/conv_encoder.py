@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.layers.build_once import build_once
+
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
 class ConvEncoder(keras.layers.Layer):
@@ -48,10 +50,10 @@ class ConvEncoder(keras.layers.Layer):
     def build(self, input_shape):
         _, height, width, channels = input_shape
         for i, convolution in enumerate(self.convolutions):
-            convolution.build((None, height, width, channels))
+            build_once(convolution, (None, height, width, channels))
             height, width = -(-height // 2), -(-width // 2)
             channels = self.filters * 2**i
-        self.bottleneck.build((None, height * width * channels))
+        build_once(self.bottleneck, (None, height * width * channels))
         self.built = True
 
     def call(self, images):

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn.layers import masks
+from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.condition_projection import ConditionProjection
 from tf_pixelcnn.layers.horizontal_stack_conv2d import HorizontalStackConv2D
 from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
@@ -128,15 +129,15 @@ class GatedBlock(keras.layers.Layer):
     def build(self, input_shape):
         v_shape, h_shape = input_shape
         gate_units = 2 * self.filters
-        self.vertical_conv.build(v_shape)
-        self.horizontal_conv.build(h_shape)
-        self.vertical_to_horizontal.build((None, None, None, gate_units))
-        self.horizontal_output.build((None, None, None, self.filters))
+        build_once(self.vertical_conv, v_shape)
+        build_once(self.horizontal_conv, h_shape)
+        build_once(self.vertical_to_horizontal, (None, None, None, gate_units))
+        build_once(self.horizontal_output, (None, None, None, self.filters))
         if self.skip_output is not None:
-            self.skip_output.build((None, None, None, self.filters))
+            build_once(self.skip_output, (None, None, None, self.filters))
         if self.is_conditional:
-            self.vertical_condition.build()
-            self.horizontal_condition.build()
+            build_once(self.vertical_condition)
+            build_once(self.horizontal_condition)
         if self.residual and int(h_shape[-1]) != self.filters:
             raise ValueError(
                 f"A mask 'B' GatedBlock adds its input to its output, so h_in needs "

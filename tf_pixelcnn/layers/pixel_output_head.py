@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
 
 
@@ -48,8 +49,8 @@ class PixelOutputHead(keras.layers.Layer):
         )
 
     def build(self, input_shape):
-        self.hidden.build(input_shape)
-        self.logits.build((None, None, None, self.hidden_filters))
+        build_once(self.hidden, input_shape)
+        build_once(self.logits, (None, None, None, self.hidden_filters))
         self.built = True
 
     def call(self, features):

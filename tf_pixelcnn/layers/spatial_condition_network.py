@@ -5,6 +5,8 @@ import math
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.layers.build_once import build_once
+
 
 def default_num_resamplings(height: int, width: int) -> int:
     """Stride-2 steps between an image and a coarse map at least 2×2: at most 3."""
@@ -60,9 +62,9 @@ class SpatialConditionNetwork(keras.layers.Layer):
         ]
 
     def build(self, input_shape):
-        self.dense.build(input_shape)
+        build_once(self.dense, input_shape)
         for deconvolution in self.deconvolutions:
-            deconvolution.build((None, None, None, self.filters))
+            build_once(deconvolution, (None, None, None, self.filters))
         self.built = True
 
     def call(self, condition):

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn import likelihood
+from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.spatial_condition_network import SpatialConditionNetwork
 
 
@@ -228,7 +229,7 @@ class AutoregressiveImageModel(keras.Model):
 
     def build_condition_network(self):
         if self.condition_network is not None:
-            self.condition_network.build((None, self.condition_vector_dim))
+            build_once(self.condition_network, (None, self.condition_vector_dim))
 
     def build_from_config(self, config):
         self.build()

@@ -5,9 +5,12 @@ from typing import Sequence
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.conv_encoder import ConvEncoder
-from tf_pixelcnn.layers.spatial_condition_network import SpatialConditionNetwork
-from tf_pixelcnn.layers.spatial_condition_network import default_num_resamplings
+from tf_pixelcnn.layers.spatial_condition_network import (
+    SpatialConditionNetwork,
+    default_num_resamplings,
+)
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
@@ -55,11 +58,12 @@ class ConvAutoencoder(keras.Model):
             height, width, filters, num_upsamplings=steps, name="decoder"
         )
         self.to_image = keras.layers.Conv2D(channels, 3, padding="same", name="to_image")
+        self.build()  # every shape is known: weights exist from construction on
 
     def build(self, input_shape=None):
-        self.encoder.build((None, *self.image_shape))
-        self.decoder.build((None, self.bottleneck_dim))
-        self.to_image.build((None, None, None, self.filters))
+        build_once(self.encoder, (None, *self.image_shape))
+        build_once(self.decoder, (None, self.bottleneck_dim))
+        build_once(self.to_image, (None, None, None, self.filters))
         self.built = True
 
     def build_from_config(self, config):

@@ -5,6 +5,7 @@ from typing import Optional, Sequence
 import keras
 
 from tf_pixelcnn.layers import masks
+from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.gated_block import GatedBlock
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
@@ -86,6 +87,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
             for i in range(num_layers)
         ]
         self.output_head = PixelOutputHead(num_levels, channels, filters, name="output_head")
+        self.build()  # every shape is known: weights exist from construction on
 
     def build(self, input_shape=None):
         height, width, channels = self.image_shape
@@ -93,8 +95,8 @@ class GatedPixelCNN(AutoregressiveImageModel):
         image = (None, height, width, channels)
         features = (None, height, width, self.filters)
         for i, block in enumerate(self.blocks):
-            block.build((image, image) if i == 0 else (features, features))
-        self.output_head.build(features)
+            build_once(block, (image, image) if i == 0 else (features, features))
+        build_once(self.output_head, features)
         self.built = True
 
     def network(self, x, condition=None, spatial_condition=None, training=False):

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn.layers import masks
+from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.condition_projection import ConditionProjection
 from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
@@ -98,15 +99,16 @@ class PixelCNN(AutoregressiveImageModel):
             else []
         )
         self.output_head = PixelOutputHead(num_levels, channels, filters, name="output_head")
+        self.build()  # every shape is known: weights exist from construction on
 
     def build(self, input_shape=None):
         height, width, channels = self.image_shape
         self.build_condition_network()
         for i, convolution in enumerate(self.convolutions):
-            convolution.build((None, height, width, channels if i == 0 else self.filters))
+            build_once(convolution, (None, height, width, channels if i == 0 else self.filters))
         for projection in self.condition_projections:
-            projection.build()
-        self.output_head.build((None, height, width, self.filters))
+            build_once(projection)
+        build_once(self.output_head, (None, height, width, self.filters))
         self.built = True
 
     def network(self, x, condition=None, spatial_condition=None, training=False):

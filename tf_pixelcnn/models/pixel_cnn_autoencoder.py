@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn import likelihood
+from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.conv_encoder import ConvEncoder
 from tf_pixelcnn.layers.spatial_condition_network import default_num_resamplings
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
@@ -80,10 +81,11 @@ class PixelCNNAutoencoder(keras.Model):
             num_downsamplings=default_num_resamplings(height, width),
             name="encoder",
         )
+        self.build()  # every shape is known: weights exist from construction on
 
     def build(self, input_shape=None):
-        self.encoder.build((None, *self.image_shape))
-        self.decoder.build()
+        build_once(self.encoder, (None, *self.image_shape))
+        build_once(self.decoder)
         self.built = True
 
     def build_from_config(self, config):

@@ -46,8 +46,6 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="naive",
         if num_samples is None and condition.shape[0] is not None:
             num_samples = int(condition.shape[0])
     seeds = random_stream.per_image_seeds(seed, num_samples)
-    if not model.built:
-        model.build()
     if condition is not None:
         model.condition_vector(condition)  # fails early with the model's message
     elif model.is_conditional:

@@ -13,8 +13,7 @@ from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.sampling import sample
 from tf_pixelcnn.training.evaluate import evaluate_bits_per_dim
 from tf_pixelcnn.training.train_step import make_train_step
-from tf_pixelcnn.utils.image_grid import image_grid
-from tf_pixelcnn.utils.image_grid import write_png
+from tf_pixelcnn.utils.image_grid import image_grid, write_png
 from tf_pixelcnn.utils.progress_line import ProgressLine
 
 DIGITS_LEVELS = 17  # the digits' own 0..16 values

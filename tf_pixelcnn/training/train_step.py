@@ -16,12 +16,10 @@ def make_train_step(model, optimizer: keras.optimizers.Optimizer, jit_compile: b
     and `PixelCNNAutoencoder` (no condition: the code comes from the encoder).
 
     Args:
-        model: the model to train; built here if it is not yet.
+        model: the model to train.
         optimizer: a Keras optimizer; built on the model's trainable variables.
         jit_compile: compile the step with XLA.
     """
-    if not model.built:
-        model.build()
     optimizer.build(model.trainable_variables)
 
     def loss_fn(images, condition):
