@@ -67,10 +67,10 @@ def test_stacks_see_exactly_their_receptive_fields(kernel_size, mask_type, group
         else in_groups[None, :] <= out_groups[:, None]
     )
     for name in ("h_out", "skip"):
-        # Horizontal outputs see the vertical input only in rows above (one-row shift)...
+        # Horizontal outputs see the vertical input (already one row behind the image)...
         depends = wrt_v(name)
         for i, j, a, b in np.ndindex(HEIGHT, WIDTH, HEIGHT, WIDTH):
-            seen = i - 1 - half <= a <= i - 1 and abs(j - b) <= half
+            seen = i - half <= a <= i and abs(j - b) <= half
             assert depends[i, j, :, a, b, :].all() == seen, (name, i, j, a, b)
             assert depends[i, j, :, a, b, :].any() == seen, (name, i, j, a, b)
         # ...and the horizontal input to the left, plus earlier colour groups of the pixel.

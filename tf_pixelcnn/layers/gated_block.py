@@ -26,15 +26,19 @@ def shift_down(x):
 class GatedBlock(keras.layers.Layer):
     """One layer of the Gated PixelCNN (van den Oord et al. 2016, Fig. 2).
 
-        v = V_conv(v_in) [+ V_v h]                       (⌈n/2⌉×n, sees rows ≤ r)
-        h = H_conv(h_in) + link(shift_down(v)) [+ V_h h] (1×⌈n/2⌉ masked, + rows < r)
+        v = V_conv(v_in) [+ V_v h]               (⌈n/2⌉×n: rows r − ⌊n/2⌋ … r of v_in)
+        h = H_conv(h_in) + link(v) [+ V_h h]     (1×⌈n/2⌉, current pixel masked)
         v_out = tanh(v_f) ⊙ σ(v_g)
-        h_out = h_in + W_out(tanh(h_f) ⊙ σ(h_g))        (residual only for mask "B")
-        skip  = W_skip(tanh(h_f) ⊙ σ(h_g))              (optional)
+        h_out = h_in + W_out(tanh(h_f) ⊙ σ(h_g)) (residual only for mask "B")
+        skip  = W_skip(tanh(h_f) ⊙ σ(h_g))       (optional)
 
+    The vertical stack is kept one row behind the image: row r of `v_in` holds only what
+    is above row r (the model feeds the first block the image shifted down one row), so
+    row r of `v` may feed pixel row r of the horizontal stack through the 1×1 link with no
+    shift, and stays computable once row r − 1 is known (what the cached sampler uses).
     W_f and W_g are one convolution with 2p outputs; the horizontal stack keeps p/C
     channels per colour group in each half. Information flows from the vertical stack to
-    the horizontal one (after a one-row shift), never back, so there is no blind spot.
+    the horizontal one, never back, so there is no blind spot.
 
     Args:
         filters: p, the channels of both stacks' outputs.
@@ -47,8 +51,9 @@ class GatedBlock(keras.layers.Layer):
         skip_connection: Whether to also return a skip output `[batch, h, w, filters]`.
 
     Call arguments:
-        inputs: `(v_in, h_in)`, each `[batch, height, width, channels]` (the image for the
-            first layer, p channels after it).
+        inputs: `(v_in, h_in)`, each `[batch, height, width, channels]`: for the first
+            layer `(shift_down(image), image)`, p channels after it. Row r of `v_in` must
+            hold only information from rows < r.
         condition: `[batch, condition_dim]`, if `condition_dim` is set.
         spatial_condition: `[batch, height, width, spatial_condition_channels]`, if set.
 
@@ -58,7 +63,7 @@ class GatedBlock(keras.layers.Layer):
     Example:
         >>> block = GatedBlock(filters=6, kernel_size=3, mask_type="A", num_color_groups=3)
         >>> x = tf.zeros([2, 8, 8, 3])
-        >>> v, h = block((x, x))
+        >>> v, h = block((shift_down(x), x))
         >>> h.shape
         TensorShape([2, 8, 8, 6])
 
@@ -147,11 +152,11 @@ class GatedBlock(keras.layers.Layer):
 
     def call(self, inputs, condition=None, spatial_condition=None):
         v_in, h_in = inputs
-        v = self.vertical_conv(v_in)  # (B, H, W, 2p), row r sees rows <= r
+        v = self.vertical_conv(v_in)  # (B, H, W, 2p), row r sees v_in rows <= r: image rows < r
         if self.is_conditional:
             v = v + self.vertical_condition(condition, spatial_condition)
         h = self.horizontal_conv(h_in)  # (B, H, W, 2p), column c sees columns <= c
-        h = h + self.vertical_to_horizontal(shift_down(v))  # rows < r only
+        h = h + self.vertical_to_horizontal(v)
         if self.is_conditional:
             h = h + self.horizontal_condition(condition, spatial_condition)
         v_out = gated_activation(v)  # (B, H, W, p)

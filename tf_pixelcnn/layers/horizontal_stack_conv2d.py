@@ -88,20 +88,22 @@ class HorizontalStackConv2D(keras.layers.Layer):
         left, current = self.kernel[:, :-1], self.kernel[:, -1:]
         return tf.concat([left, current * tf.constant(self.current_pixel_mask)], axis=1)
 
-    def pad(self, inputs):
-        """Pads `[B, H, W, C]` to `[B, H, W + ⌊n/2⌋, C]` (left)."""
-        return tf.pad(inputs, [[0, 0], [0, 0], [self.kernel_size // 2, 0], [0, 0]])
+    @property
+    def padding(self):
+        """Zeros added to `[B, H, W, C]`: ⌊n/2⌋ columns on the left."""
+        return [[0, 0], [0, 0], [self.kernel_size // 2, 0], [0, 0]]
 
-    def convolve(self, padded):
-        """Valid convolution of an already padded input (also used by the cached sampler)."""
+    def convolve(self, inputs, padding="VALID"):
+        """The convolution; with the default, of an input padded already (the cached sampler
+        convolves windows of its row cache this way)."""
         kernel = tf.cast(self.masked_kernel(), self.compute_dtype)
-        outputs = tf.nn.conv2d(padded, kernel, strides=1, padding="VALID")
+        outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding=padding)
         if self.bias is not None:
             outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, self.compute_dtype))
         return outputs
 
     def call(self, inputs):
-        return self.convolve(self.pad(inputs))
+        return self.convolve(inputs, padding=self.padding)  # padding inside the conv: no copy
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters)

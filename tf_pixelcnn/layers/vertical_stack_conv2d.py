@@ -65,22 +65,24 @@ class VerticalStackConv2D(keras.layers.Layer):
             else None
         )
 
-    def pad(self, inputs):
-        """Pads `[B, H, W, C]` to `[B, H + ⌊n/2⌋, W + 2⌊n/2⌋, C]` (top, left, right)."""
+    @property
+    def padding(self):
+        """Zeros added around `[B, H, W, C]`: ⌊n/2⌋ rows on top, ⌊n/2⌋ columns each side."""
         half = self.kernel_size // 2
-        return tf.pad(inputs, [[0, 0], [half, 0], [half, half], [0, 0]])
+        return [[0, 0], [half, 0], [half, half], [0, 0]]
 
-    def convolve(self, padded):
-        """Valid convolution of an already padded input (also used by the cached sampler)."""
+    def convolve(self, inputs, padding="VALID"):
+        """The convolution; with the default, of an input padded already (the cached sampler
+        convolves windows of its row cache this way)."""
         outputs = tf.nn.conv2d(
-            padded, tf.cast(self.kernel, self.compute_dtype), strides=1, padding="VALID"
+            inputs, tf.cast(self.kernel, self.compute_dtype), strides=1, padding=padding
         )
         if self.bias is not None:
             outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, self.compute_dtype))
         return outputs
 
     def call(self, inputs):
-        return self.convolve(self.pad(inputs))
+        return self.convolve(inputs, padding=self.padding)  # padding inside the conv: no copy
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters)

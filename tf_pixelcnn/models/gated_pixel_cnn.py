@@ -7,6 +7,7 @@ import keras
 from tf_pixelcnn.layers import masks
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.gated_block import GatedBlock
+from tf_pixelcnn.layers.gated_block import shift_down
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
 
@@ -100,7 +101,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
         self.built = True
 
     def network(self, x, condition=None, spatial_condition=None, training=False):
-        v, h = x, x
+        v, h = shift_down(x), x  # the vertical stack runs one row behind (see GatedBlock)
         for block in self.blocks:
             v, h = block((v, h), condition=condition, spatial_condition=spatial_condition)
         return self.output_head(h)  # (B, H, W, C, L)

@@ -1,0 +1,174 @@
+"""Training-step throughput of GatedPixelCNN and PixelCNN against the machine's matmul FLOP/s.
+
+    python benchmarks/train_step.py [--batch_size=16] [--steps=5] [--output_dir=/tmp]
+
+Side by side in one run: a large float32 matmul (the machine's practical peak), a plain
+Keras convolution stack with the gated model's convolution shapes (what a convolution
+stack reaches here), `tpc.GatedPixelCNN` and `tpc.PixelCNN` at the CIFAR size (32×32×3,
+15 layers, 128 filters, kernel 5, 256 levels), with and without XLA. FLOPs are counted
+from the convolutions' kernel shapes: forward 2·kh·kw·cin·cout per output pixel, training
+3× that (forward, input gradient, kernel gradient), 2× for convolutions of the image,
+whose input gradient is not computed. Masked kernels count their zeros (they are
+computed). Writes `train_step.json` and `train_step.md`.
+"""
+
+import json
+import os
+import time
+
+from absl import app
+from absl import flags
+import keras
+import numpy as np
+import tensorflow as tf
+
+import tf_pixelcnn as tpc
+from tf_pixelcnn.training.train_step import make_train_step
+
+_BATCH = flags.DEFINE_integer("batch_size", 16, "Images per training step.")
+_STEPS = flags.DEFINE_integer("steps", 5, "Timed steps per model (after 2 warm-up steps).")
+_OUTPUT_DIR = flags.DEFINE_string("output_dir", "/tmp/tf_pixelcnn_benchmarks", "Where results go.")
+
+IMAGE_SHAPE = (32, 32, 3)
+LAYERS, FILTERS, KERNEL, LEVELS = 15, 128, 5, 256
+
+
+def matmul_flops_per_second(size=4096, repeats=10) -> float:
+    a = tf.random.normal([size, size])
+    b = tf.random.normal([size, size])
+    matmul = tf.function(lambda a, b: tf.matmul(a, b))
+    matmul(a, b).numpy()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        result = matmul(a, b)
+    result.numpy()
+    return 2 * size**3 * repeats / (time.perf_counter() - start)
+
+
+def convolution_training_flops(model, batch: int) -> float:
+    """Training FLOPs of every 4-D kernel in the model (all convolutions keep H×W)."""
+    height, width, channels = IMAGE_SHAPE
+    total = 0.0
+    for variable in model.trainable_variables:
+        if len(variable.shape) != 4:
+            continue
+        kh, kw, cin, cout = variable.shape
+        forward = 2.0 * kh * kw * cin * cout * height * width * batch
+        sees_image = cin == channels  # first-layer convolutions: no input gradient
+        total += forward * (2 if sees_image else 3)
+    return total
+
+
+class PlainConvolutionStack(keras.Model):
+    """The gated model's convolution shapes as a plain Keras stack (ReLU, no masks)."""
+
+    def __init__(self):
+        super().__init__()
+        half = KERNEL // 2 + 1
+        self.first = keras.layers.Conv2D(2 * FILTERS, (half, KERNEL), padding="same")
+        self.layers_ = []
+        for _ in range(LAYERS):
+            self.layers_.append(
+                [
+                    keras.layers.Conv2D(2 * FILTERS, (half, KERNEL), padding="same", activation="relu"),
+                    keras.layers.Conv2D(2 * FILTERS, (1, half), padding="same", activation="relu"),
+                    keras.layers.Conv2D(2 * FILTERS, 1, padding="same", activation="relu"),
+                    keras.layers.Conv2D(FILTERS, 1, padding="same"),
+                ]
+            )
+        self.head = keras.layers.Conv2D(3 * LEVELS, 1)
+
+    def call(self, x):
+        x = self.first(x)[..., :FILTERS]
+        for vertical, horizontal, link, output in self.layers_:
+            x = output(link(horizontal(vertical(x))))
+        return self.head(x)
+
+
+def time_steps(step, inputs, steps: int) -> float:
+    for _ in range(2):
+        float(step(*inputs))
+    start = time.perf_counter()
+    for _ in range(steps):
+        loss = step(*inputs)
+    float(loss)
+    return (time.perf_counter() - start) / steps
+
+
+def plain_stack_step(model, optimizer):
+    @tf.function
+    def step(x, target):
+        with tf.GradientTape() as tape:
+            logits = tf.reshape(model(x), [-1, LEVELS])
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(tf.reshape(target, [-1]), logits)
+            )
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    return step
+
+
+def plain_stack_flops(model, batch):
+    height, width, _ = IMAGE_SHAPE
+    total = 0.0
+    for variable in model.trainable_variables:
+        if len(variable.shape) == 4:
+            kh, kw, cin, cout = variable.shape
+            total += 2.0 * kh * kw * cin * cout * height * width * batch * (2 if cin == 3 else 3)
+    return total
+
+
+def main(argv):
+    del argv
+    batch, steps = _BATCH.value, _STEPS.value
+    keras.utils.set_random_seed(0)
+    images = np.random.default_rng(0).integers(0, LEVELS, (batch, *IMAGE_SHAPE)).astype(np.int32)
+    peak = matmul_flops_per_second()
+    print(f"matmul 4096^3 float32: {peak / 1e9:.1f} GFLOP/s", flush=True)
+    rows = [{"name": "tf.matmul 4096×4096 (peak)", "gflops": peak / 1e9}]
+
+    plain = PlainConvolutionStack()
+    x = tf.cast(images, tf.float32)
+    plain(x)
+    seconds = time_steps(plain_stack_step(plain, keras.optimizers.Adam(1e-4)), (x, images), steps)
+    flops = plain_stack_flops(plain, batch)
+    rows.append({"name": "plain Keras conv stack (same shapes)", "seconds_per_step": seconds,
+                 "images_per_second": batch / seconds, "gflops": flops / seconds / 1e9})
+    print(rows[-1], flush=True)
+
+    for name, build in [
+        ("tpc.GatedPixelCNN", lambda: tpc.GatedPixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, LEVELS)),
+        ("tpc.PixelCNN", lambda: tpc.PixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, num_levels=LEVELS)),
+    ]:
+        for jit in (False, True):
+            model = build()
+            step = make_train_step(model, keras.optimizers.Adam(1e-4), jit_compile=jit)
+            seconds = time_steps(step, (images,), steps)
+            flops = convolution_training_flops(model, batch)
+            rows.append({"name": name + (" (XLA)" if jit else ""), "seconds_per_step": seconds,
+                         "images_per_second": batch / seconds, "gflops": flops / seconds / 1e9,
+                         "training_gflop_per_image": flops / batch / 1e9})
+            print(rows[-1], flush=True)
+
+    for row in rows:
+        row["fraction_of_matmul"] = row["gflops"] * 1e9 / peak
+    tf.io.gfile.makedirs(_OUTPUT_DIR.value)
+    with open(os.path.join(_OUTPUT_DIR.value, "train_step.json"), "w") as f:
+        json.dump({"batch_size": batch, "steps": steps, "rows": rows}, f, indent=2)
+    table = ["| model | s/step | images/s | GFLOP/s | of matmul |", "|---|---|---|---|---|"]
+    for row in rows:
+        table.append(
+            f"| {row['name']} | {row.get('seconds_per_step', float('nan')):.3f} | "
+            f"{row.get('images_per_second', float('nan')):.2f} | {row['gflops']:.1f} | "
+            f"{100 * row['fraction_of_matmul']:.0f}% |"
+        )
+    markdown = "\n".join(table)
+    with open(os.path.join(_OUTPUT_DIR.value, "train_step.md"), "w") as f:
+        f.write(markdown + "\n")
+    print(markdown)
+
+
+if __name__ == "__main__":
+    app.run(main)
