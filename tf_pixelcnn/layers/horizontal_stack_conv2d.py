@@ -93,17 +93,19 @@ class HorizontalStackConv2D(keras.layers.Layer):
         """Zeros added to `[B, H, W, C]`: ⌊n/2⌋ columns on the left."""
         return [[0, 0], [0, 0], [self.kernel_size // 2, 0], [0, 0]]
 
-    def convolve(self, inputs, padding="VALID"):
-        """The convolution; with the default, of an input padded already (the cached sampler
-        convolves windows of its row cache this way)."""
+    def convolve(self, padded):
+        """Valid convolution of an input padded already (the cached sampler convolves
+        windows of its caches this way)."""
         kernel = tf.cast(self.masked_kernel(), self.compute_dtype)
-        outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding=padding)
+        outputs = tf.nn.conv2d(padded, kernel, strides=1, padding="VALID")
         if self.bias is not None:
             outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, self.compute_dtype))
         return outputs
 
     def call(self, inputs):
-        return self.convolve(inputs, padding=self.padding)  # padding inside the conv: no copy
+        # Pad, then convolve with "VALID": oneDNN runs the backward pass of this form,
+        # while a conv2d with explicit padding falls back to far slower Eigen kernels.
+        return self.convolve(tf.pad(inputs, self.padding))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters)

@@ -12,9 +12,9 @@ class VerticalStackConv2D(keras.layers.Layer):
 
     This is the n×n masked convolution of the vertical stack done without a mask: the
     input is padded with ⌊n/2⌋ rows on top and ⌊n/2⌋ columns on each side, then convolved
-    with no further padding. The output at row r still sees row r; the gated block shifts
-    it down one row before it reaches the horizontal stack, so a pixel only ever sees the
-    rows above it through this path. The vertical stack needs no colour masks.
+    with no further padding. The Gated PixelCNN feeds its vertical stack the image shifted
+    down one row, so row r of every vertical feature map holds only what lies above image
+    row r, and the vertical stack needs no colour masks.
 
     Args:
         filters: Number of output channels.
@@ -71,18 +71,20 @@ class VerticalStackConv2D(keras.layers.Layer):
         half = self.kernel_size // 2
         return [[0, 0], [half, 0], [half, half], [0, 0]]
 
-    def convolve(self, inputs, padding="VALID"):
-        """The convolution; with the default, of an input padded already (the cached sampler
-        convolves windows of its row cache this way)."""
+    def convolve(self, padded):
+        """Valid convolution of an input padded already (the cached sampler convolves
+        windows of its caches this way)."""
         outputs = tf.nn.conv2d(
-            inputs, tf.cast(self.kernel, self.compute_dtype), strides=1, padding=padding
+            padded, tf.cast(self.kernel, self.compute_dtype), strides=1, padding="VALID"
         )
         if self.bias is not None:
             outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, self.compute_dtype))
         return outputs
 
     def call(self, inputs):
-        return self.convolve(inputs, padding=self.padding)  # padding inside the conv: no copy
+        # Pad, then convolve with "VALID": oneDNN runs the backward pass of this form,
+        # while a conv2d with explicit padding falls back to far slower Eigen kernels.
+        return self.convolve(tf.pad(inputs, self.padding))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters)
