@@ -60,29 +60,34 @@ def convolution_training_flops(model, batch: int) -> float:
 
 
 class PlainConvolutionStack(keras.Model):
-    """The gated model's convolution shapes as a plain Keras stack (ReLU, no masks)."""
+    """The gated model's convolutions, same shapes and wiring, as plain Keras layers:
+    "same" padding, ReLU instead of the gate, no masks, shifts or conditioning."""
 
     def __init__(self):
         super().__init__()
-        half = KERNEL // 2 + 1
-        self.first = keras.layers.Conv2D(2 * FILTERS, (half, KERNEL), padding="same")
-        self.layers_ = []
+        rows = KERNEL // 2 + 1
+        self.blocks = []
         for _ in range(LAYERS):
-            self.layers_.append(
+            self.blocks.append(
                 [
-                    keras.layers.Conv2D(2 * FILTERS, (half, KERNEL), padding="same", activation="relu"),
-                    keras.layers.Conv2D(2 * FILTERS, (1, half), padding="same", activation="relu"),
-                    keras.layers.Conv2D(2 * FILTERS, 1, padding="same", activation="relu"),
-                    keras.layers.Conv2D(FILTERS, 1, padding="same"),
+                    keras.layers.Conv2D(2 * FILTERS, (rows, KERNEL), padding="same"),
+                    keras.layers.Conv2D(2 * FILTERS, (1, rows), padding="same"),
+                    keras.layers.Conv2D(2 * FILTERS, 1, use_bias=False),
+                    keras.layers.Conv2D(FILTERS, 1),
                 ]
             )
+        self.hidden = keras.layers.Conv2D(FILTERS, 1)
         self.head = keras.layers.Conv2D(3 * LEVELS, 1)
 
     def call(self, x):
-        x = self.first(x)[..., :FILTERS]
-        for vertical, horizontal, link, output in self.layers_:
-            x = output(link(horizontal(vertical(x))))
-        return self.head(x)
+        v, h = x, x
+        for i, (vertical, horizontal, link, output) in enumerate(self.blocks):
+            v_pre = vertical(v)
+            h_pre = horizontal(h) + link(v_pre)
+            v = tf.nn.relu(v_pre[..., :FILTERS])
+            h_new = output(tf.nn.relu(h_pre[..., :FILTERS]))
+            h = h_new if i == 0 else h + h_new
+        return self.head(tf.nn.relu(self.hidden(tf.nn.relu(h))))
 
 
 def time_steps(step, inputs, steps: int) -> float:
@@ -132,6 +137,8 @@ def main(argv):
     plain = PlainConvolutionStack()
     x = tf.cast(images, tf.float32)
     plain(x)
+    gated_shapes = sorted(v.shape for v in tpc.GatedPixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, LEVELS).trainable_variables if len(v.shape) == 4)
+    assert sorted(v.shape for v in plain.trainable_variables if len(v.shape) == 4) == gated_shapes
     seconds = time_steps(plain_stack_step(plain, keras.optimizers.Adam(1e-4)), (x, images), steps)
     flops = plain_stack_flops(plain, batch)
     rows.append({"name": "plain Keras conv stack (same shapes)", "seconds_per_step": seconds,

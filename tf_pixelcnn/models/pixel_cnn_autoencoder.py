@@ -104,11 +104,11 @@ class PixelCNNAutoencoder(keras.Model):
         """log p(x | encoder(x)) in nats, `float32 [batch]`."""
         return likelihood.log_prob_from_logits(self(images, training=training), images)
 
-    def decode(self, code, seed=(0, 0), temperature=1.0, method="naive") -> tf.Tensor:
+    def decode(self, code, seed=(0, 0), temperature=1.0, method="auto") -> tf.Tensor:
         """Samples images `int32 [batch, H, W, C]` from p(x | code), one seed per image."""
         return sample(self.decoder, condition=code, seed=seed, temperature=temperature, method=method)
 
-    def reconstruct(self, images, seed=(0, 0), temperature=1.0, method="naive") -> tf.Tensor:
+    def reconstruct(self, images, seed=(0, 0), temperature=1.0, method="auto") -> tf.Tensor:
         """decode(encode(images)): a sample that shares the images' high-level content."""
         return self.decode(self.encode(images), seed=seed, temperature=temperature, method=method)
 

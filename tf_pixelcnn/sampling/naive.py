@@ -5,7 +5,7 @@ import tensorflow as tf
 from tf_pixelcnn.sampling import random_stream
 
 
-def naive_sample(model, seeds, condition=None, temperature=1.0) -> tf.Tensor:
+def naive_sample(model, uniform, condition=None, temperature=1.0) -> tf.Tensor:
     """Samples in raster order, R then G then B, re-running the whole model each step.
 
     H·W·C evaluations of the full network; exact and simple, it is the reference the
@@ -14,7 +14,8 @@ def naive_sample(model, seeds, condition=None, temperature=1.0) -> tf.Tensor:
 
     Args:
         model: an `AutoregressiveImageModel` (`GatedPixelCNN`, `PixelCNN`).
-        seeds: `int32 [batch, 2]`, one seed per image (see `random_stream`).
+        uniform: `float32 [batch, height, width, channels]`, the random stream of the
+            images: `random_stream.uniform_noise(seeds, image_shape)`.
         condition: labels `[batch]` or vectors `[batch, D]` for conditional models.
         temperature: float > 0.
 
@@ -26,8 +27,7 @@ def naive_sample(model, seeds, condition=None, temperature=1.0) -> tf.Tensor:
     """
     height, width, channels = model.image_shape
     num_steps = height * width * channels
-    uniform = random_stream.uniform_noise(seeds, model.image_shape)  # (B, H, W, C)
-    batch = tf.shape(seeds)[0]
+    batch = tf.shape(uniform)[0]
     images = tf.zeros([batch, height, width, channels], tf.int32)
 
     def step(t, images):

@@ -4,12 +4,15 @@ Every sampler draws sub-pixel (r, c, k) of image b by inverse-CDF sampling with 
 uniform number u[b, r, c, k], which depends only on image b's seed. The same seed
 therefore gives the same image whatever the sampler (naive or cached), the batch size or
 the other images in the batch, in-process and in a SavedModel. Only stateless random ops
-are used.
+are used, with the Philox algorithm named explicitly: the default ("auto_select") picks
+a different generator under XLA and on other devices.
 """
 
 from typing import Sequence
 
 import tensorflow as tf
+
+ALGORITHM = tf.random.Algorithm.PHILOX
 
 
 def per_image_seeds(seed, num_samples=None) -> tf.Tensor:
@@ -27,7 +30,8 @@ def per_image_seeds(seed, num_samples=None) -> tf.Tensor:
     if seed.shape.rank == 1 and seed.shape[0] == 2:
         if num_samples is None:
             raise ValueError("With a single seed of shape [2], give num_samples.")
-        return tf.cast(tf.random.experimental.stateless_split(seed, num_samples), tf.int32)
+        split = tf.random.experimental.stateless_split(seed, num_samples, alg=ALGORITHM)
+        return tf.cast(split, tf.int32)
     if seed.shape.rank == 2 and seed.shape[1] == 2:
         if num_samples is not None and seed.shape[0] is not None and seed.shape[0] != num_samples:
             raise ValueError(
@@ -44,7 +48,7 @@ def uniform_noise(seeds: tf.Tensor, image_shape: Sequence[int]) -> tf.Tensor:
     """`float32 [batch, H, W, C]` in [0, 1): image b's numbers come from `seeds[b]` alone."""
     shape = [int(d) for d in image_shape]
     return tf.map_fn(
-        lambda s: tf.random.stateless_uniform(shape, seed=s),
+        lambda s: tf.random.stateless_uniform(shape, seed=s, alg=ALGORITHM),
         seeds,
         fn_output_signature=tf.TensorSpec(shape, tf.float32),
     )

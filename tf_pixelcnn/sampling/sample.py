@@ -5,15 +5,26 @@ import weakref
 import tensorflow as tf
 
 from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.sampling.cached import cached_sample
+from tf_pixelcnn.sampling.cached import supports_cached_sampling
 from tf_pixelcnn.sampling.naive import naive_sample
 
-SAMPLERS = {"naive": naive_sample}
+SAMPLERS = {"naive": naive_sample, "cached": cached_sample}
+METHODS = ("auto", *SAMPLERS)
 
 # One compiled sampler per (model, method); dropped with the model.
 _compiled = weakref.WeakKeyDictionary()
 
 
-def sample(model, num_samples=None, condition=None, seed=(0, 0), method="naive", temperature=1.0):
+def sample(
+    model,
+    num_samples=None,
+    condition=None,
+    seed=(0, 0),
+    method="auto",
+    temperature=1.0,
+    jit_compile=False,
+):
     """Draws images from `model` in raster order.
 
     Args:
@@ -25,8 +36,12 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="naive",
             model.
         seed: `[2]` (split into one seed per image) or `[batch, 2]` (one per image). The
             same seed gives the same image.
-        method: "naive" (one full network pass per sub-pixel).
+        method: "cached" (exact, about C forward passes per image; `GatedPixelCNN`),
+            "naive" (one full network pass per sub-pixel; any model) or "auto" (cached
+            where the model supports it, else naive). Both give the same images for the
+            same seeds.
         temperature: float > 0; below 1 gives more likely, less diverse images.
+        jit_compile: compile the sampler with XLA.
 
     Returns:
         `int32 [num_samples, height, width, channels]` in `[0, num_levels)`.
@@ -37,8 +52,15 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="naive",
         >>> tpc.sample(model, num_samples=3, seed=(1, 2)).shape
         TensorShape([3, 4, 4, 1])
     """
-    if method not in SAMPLERS:
-        raise ValueError(f"method must be one of {sorted(SAMPLERS)}. Received: method={method!r}.")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}.")
+    if method == "auto":
+        method = "cached" if supports_cached_sampling(model) else "naive"
+    elif method == "cached" and not supports_cached_sampling(model):
+        raise ValueError(
+            f"method='cached' needs a GatedPixelCNN. Received: {type(model).__name__}; "
+            "use method='naive' or 'auto'."
+        )
     if not float(temperature) > 0:
         raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
     if condition is not None:
@@ -50,15 +72,26 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="naive",
         model.condition_vector(condition)  # fails early with the model's message
     elif model.is_conditional:
         model.condition_vector(None)
-    return _compiled_sampler(model, method)(seeds, condition, tf.constant(temperature, tf.float32))
+    # The random stream is drawn outside the (possibly XLA-compiled) sampler: XLA's
+    # stateless generators give other numbers than TensorFlow's kernels.
+    uniform = _uniform_noise(seeds, model.image_shape)
+    sampler = _compiled_sampler(model, method, jit_compile)
+    return sampler(uniform, condition, tf.constant(temperature, tf.float32))
 
 
-def _compiled_sampler(model, method):
+_uniform_noise = tf.function(random_stream.uniform_noise, reduce_retracing=True)
+
+
+def _compiled_sampler(model, method, jit_compile):
     per_model = _compiled.setdefault(model, {})
-    if method not in per_model:
+    key = (method, jit_compile)
+    if key not in per_model:
         sampler, model_ref = SAMPLERS[method], weakref.ref(model)  # no cycle: model stays collectable
-        per_model[method] = tf.function(
-            lambda seeds, condition, temperature: sampler(model_ref(), seeds, condition, temperature),
+        per_model[key] = tf.function(
+            lambda uniform, condition, temperature: sampler(
+                model_ref(), uniform, condition, temperature
+            ),
             reduce_retracing=True,
+            jit_compile=jit_compile,
         )
-    return per_model[method]
+    return per_model[key]
