@@ -22,5 +22,7 @@ setuptools.setup(
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3.5", "scipy>=1.11"],
+        # Benchmark-only peer: tfd.PixelCNN needs TensorFlow Probability with tf-keras.
+        "benchmarks": ["tensorflow-probability>=0.25", "tf-keras>=2.21,<2.22"],
     },
 )

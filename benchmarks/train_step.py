@@ -137,26 +137,48 @@ def main(argv):
     plain = PlainConvolutionStack()
     x = tf.cast(images, tf.float32)
     plain(x)
-    gated_shapes = sorted(v.shape for v in tpc.GatedPixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, LEVELS).trainable_variables if len(v.shape) == 4)
+    gated_shapes = sorted(
+        v.shape
+        for v in tpc.GatedPixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, LEVELS).trainable_variables
+        if len(v.shape) == 4
+    )
     assert sorted(v.shape for v in plain.trainable_variables if len(v.shape) == 4) == gated_shapes
     seconds = time_steps(plain_stack_step(plain, keras.optimizers.Adam(1e-4)), (x, images), steps)
     flops = plain_stack_flops(plain, batch)
-    rows.append({"name": "plain Keras conv stack (same shapes)", "seconds_per_step": seconds,
-                 "images_per_second": batch / seconds, "gflops": flops / seconds / 1e9})
+    rows.append(
+        {
+            "name": "plain Keras conv stack (same shapes)",
+            "seconds_per_step": seconds,
+            "images_per_second": batch / seconds,
+            "gflops": flops / seconds / 1e9,
+        }
+    )
     print(rows[-1], flush=True)
 
     for name, build in [
-        ("tpc.GatedPixelCNN", lambda: tpc.GatedPixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, LEVELS)),
-        ("tpc.PixelCNN", lambda: tpc.PixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, num_levels=LEVELS)),
+        (
+            "tpc.GatedPixelCNN",
+            lambda: tpc.GatedPixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, LEVELS),
+        ),
+        (
+            "tpc.PixelCNN",
+            lambda: tpc.PixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, num_levels=LEVELS),
+        ),
     ]:
         for jit in (False, True):
             model = build()
             step = make_train_step(model, keras.optimizers.Adam(1e-4), jit_compile=jit)
             seconds = time_steps(step, (images,), steps)
             flops = convolution_training_flops(model, batch)
-            rows.append({"name": name + (" (XLA)" if jit else ""), "seconds_per_step": seconds,
-                         "images_per_second": batch / seconds, "gflops": flops / seconds / 1e9,
-                         "training_gflop_per_image": flops / batch / 1e9})
+            rows.append(
+                {
+                    "name": name + (" (XLA)" if jit else ""),
+                    "seconds_per_step": seconds,
+                    "images_per_second": batch / seconds,
+                    "gflops": flops / seconds / 1e9,
+                    "training_gflop_per_image": flops / batch / 1e9,
+                }
+            )
             print(rows[-1], flush=True)
 
     for row in rows:

@@ -1,6 +1,6 @@
 """Offline quick start: trains a Gated PixelCNN on the 8×8 digits, reports bits/dim, samples.
 
-    python launch/demo.py --workdir=/tmp/tf_pixelcnn_demo
+python launch/demo.py --workdir=/tmp/tf_pixelcnn_demo
 """
 
 from absl import app

@@ -39,7 +39,11 @@ def python_files(*directories):
 
 
 def expected_kind(path):
-    if path.startswith("tests/") and pathlib.Path(path).name.startswith("test_") and path != "tests/test_case.py":
+    if (
+        path.startswith("tests/")
+        and pathlib.Path(path).name.startswith("test_")
+        and path != "tests/test_case.py"
+    ):
         return "py_test"
     if path.split("/")[0] in BINARY_DIRECTORIES and pathlib.Path(path).name != "__init__.py":
         if "/configs/" in path:

@@ -31,9 +31,7 @@ def dependency(fn, inputs, output_weights_seed: int = 0) -> np.ndarray:
         if outputs.shape.rank > 4:
             trailing = outputs.shape[4:]
             weights = tf.random.stateless_normal(trailing, seed=(output_weights_seed, 7))
-            outputs = tf.reduce_sum(
-                outputs * weights, axis=list(range(4, outputs.shape.rank))
-            )
+            outputs = tf.reduce_sum(outputs * weights, axis=list(range(4, outputs.shape.rank)))
         flat = tf.reshape(outputs, [outputs.shape[0], -1])
     jacobian = tape.batch_jacobian(flat, inputs)  # (B, H'W'C', H, W, Cin)
     depends = np.any(jacobian.numpy() != 0.0, axis=0)

@@ -1,9 +1,9 @@
 """tf_pixelcnn: PixelCNN image density models for TensorFlow 2 / Keras 3.
 
-    import tf_pixelcnn as tpc
-    model = tpc.GatedPixelCNN(image_shape=(32, 32, 3))
-    bpd = tpc.bits_per_dim(model.log_prob(images), model.image_shape)
-    samples = tpc.sample(model, num_samples=16, seed=(1, 2))
+import tf_pixelcnn as tpc
+model = tpc.GatedPixelCNN(image_shape=(32, 32, 3))
+bpd = tpc.bits_per_dim(model.log_prob(images), model.image_shape)
+samples = tpc.sample(model, num_samples=16, seed=(1, 2))
 """
 
 from tf_pixelcnn import layers, models

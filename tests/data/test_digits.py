@@ -27,8 +27,10 @@ def test_requantise_and_determinism():
     np.testing.assert_array_equal(binary, again)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"split": "validation"}, "split='validation'"),
-                                           ({"num_levels": 1}, "num_levels=1")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"split": "validation"}, "split='validation'"), ({"num_levels": 1}, "num_levels=1")],
+)
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         load_digits(**kwargs)

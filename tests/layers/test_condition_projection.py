@@ -10,7 +10,9 @@ def test_global_condition_is_a_per_image_bias():
     h = np.random.default_rng(0).normal(size=(2, 3)).astype(np.float32)
     bias = projection(h).numpy()
     assert bias.shape == (2, 1, 1, 8)
-    np.testing.assert_allclose(bias[:, 0, 0], h @ projection.global_projection.kernel.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(
+        bias[:, 0, 0], h @ projection.global_projection.kernel.numpy(), rtol=1e-5
+    )
 
 
 def test_spatial_condition_is_a_1x1_convolution_plus_global():

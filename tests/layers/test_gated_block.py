@@ -42,9 +42,7 @@ def test_stacks_see_exactly_their_receptive_fields(kernel_size, mask_type, group
     block, v_in, h_in, kwargs = block_and_inputs(
         kernel_size, mask_type, groups, conditional, skip=True
     )
-    outputs = {
-        name: index for index, name in enumerate(["v_out", "h_out", "skip"])
-    }
+    outputs = {name: index for index, name in enumerate(["v_out", "h_out", "skip"])}
 
     def wrt_v(name):
         return test_case.dependency(lambda v: block((v, h_in), **kwargs)[outputs[name]], v_in)

@@ -16,7 +16,9 @@ def test_sees_the_row_to_the_left_and_earlier_groups_of_the_pixel(kernel_size, m
     )
     inputs = np.random.default_rng(0).normal(size=(2, 3, 6, in_channels)).astype(np.float32)
     depends = test_case.dependency(layer, inputs)
-    channel = masks.channel_mask(in_channels, filters, groups, mask_type, out_splits=2).T.astype(bool)
+    channel = masks.channel_mask(in_channels, filters, groups, mask_type, out_splits=2).T.astype(
+        bool
+    )
     for i, j, a, b in np.ndindex(3, 6, 3, 6):
         if a == i and b == j:
             np.testing.assert_array_equal(depends[i, j, :, a, b, :], channel)

@@ -15,8 +15,10 @@ def test_each_half_of_a_fused_gate_keeps_the_group_layout():
     np.testing.assert_array_equal(groups[:10], groups[10:])
 
 
-@pytest.mark.parametrize("mask_type, expected", [("A", [[0, 1, 1], [0, 0, 1], [0, 0, 0]]),
-                                                 ("B", [[1, 1, 1], [0, 1, 1], [0, 0, 1]])])
+@pytest.mark.parametrize(
+    "mask_type, expected",
+    [("A", [[0, 1, 1], [0, 0, 1], [0, 0, 0]]), ("B", [[1, 1, 1], [0, 1, 1], [0, 0, 1]])],
+)
 def test_channel_mask_orders_colour_groups(mask_type, expected):
     np.testing.assert_array_equal(masks.channel_mask(3, 3, 3, mask_type), expected)
 

@@ -6,7 +6,9 @@ from tf_pixelcnn.layers.spatial_condition_network import SpatialConditionNetwork
 from tf_pixelcnn.layers.spatial_condition_network import default_num_resamplings
 
 
-@pytest.mark.parametrize("height, width, steps", [(32, 32, 3), (8, 8, 2), (28, 20, 3), (2, 2, 0), (1, 3, 0)])
+@pytest.mark.parametrize(
+    "height, width, steps", [(32, 32, 3), (8, 8, 2), (28, 20, 3), (2, 2, 0), (1, 3, 0)]
+)
 def test_output_has_the_image_size(height, width, steps):
     assert default_num_resamplings(height, width) == steps
     network = SpatialConditionNetwork(height, width, 5)

@@ -15,7 +15,10 @@ def test_row_r_sees_exactly_rows_r_minus_half_to_r(kernel_size):
     depends = test_case.dependency(layer, inputs)
     for i, j, a, b in np.ndindex(6, 7, 6, 7):
         expected = i - half <= a <= i and abs(j - b) <= half
-        assert depends[i, j, :, a, b, :].all() == expected and depends[i, j, :, a, b, :].any() == expected
+        assert (
+            depends[i, j, :, a, b, :].all() == expected
+            and depends[i, j, :, a, b, :].any() == expected
+        )
 
 
 def test_config_round_trip():

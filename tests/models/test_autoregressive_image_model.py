@@ -154,7 +154,9 @@ class AutoregressiveModelSuite:
         with pytest.raises(ValueError, match="conditional and needs condition="):
             model(images)
         if self.conditioning == "class":
-            with pytest.raises(tf.errors.InvalidArgumentError, match=r"(?s)num_classes=3.*received.*0, 3"):
+            with pytest.raises(
+                tf.errors.InvalidArgumentError, match=r"(?s)num_classes=3.*received.*0, 3"
+            ):
                 model(images, condition=np.array([0, 3]))
             with pytest.raises(ValueError, match="dtype=float32"):
                 model(images, condition=np.zeros([2], np.float32))

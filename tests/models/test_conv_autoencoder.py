@@ -25,7 +25,9 @@ def test_training_lowers_the_error():
     for _ in range(30):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(ae.loss_fn(x, training=True))
-        optimizer.apply_gradients(zip(tape.gradient(loss, ae.trainable_variables), ae.trainable_variables))
+        optimizer.apply_gradients(
+            zip(tape.gradient(loss, ae.trainable_variables), ae.trainable_variables)
+        )
     assert float(tf.reduce_mean(ae.loss_fn(x))) < 0.7 * before
 
 

@@ -28,8 +28,9 @@ def test_any_image_size_and_number_of_levels(num_levels):
 
 
 def test_condition_changes_the_logits():
-    model = GatedPixelCNN((4, 4, 1), num_layers=2, filters=4, kernel_size=3, num_classes=3,
-                          num_levels=4)
+    model = GatedPixelCNN(
+        (4, 4, 1), num_layers=2, filters=4, kernel_size=3, num_classes=3, num_levels=4
+    )
     images = np.zeros((2, 4, 4, 1), np.int32)
     logits = model(images, condition=np.array([0, 1])).numpy()
     assert np.abs(logits[0] - logits[1]).max() > 1e-4
@@ -40,10 +41,13 @@ def test_cifar_size_model_has_the_expected_parameter_count():
     model.build()
     p, n = 128, 5
     block = (
-        (n // 2 + 1) * n * p * 2 * p + 2 * p  # vertical conv + bias
-        + (n // 2 + 1) * p * 2 * p + 2 * p  # horizontal conv + bias
+        (n // 2 + 1) * n * p * 2 * p
+        + 2 * p  # vertical conv + bias
+        + (n // 2 + 1) * p * 2 * p
+        + 2 * p  # horizontal conv + bias
         + 2 * p * 2 * p  # vertical -> horizontal link
-        + p * p + p  # horizontal output 1x1
+        + p * p
+        + p  # horizontal output 1x1
     )
     first = block - (n // 2 + 1) * n * (p - 3) * 2 * p - (n // 2 + 1) * (p - 3) * 2 * p
     head = p * p + p + p * 3 * 256 + 3 * 256

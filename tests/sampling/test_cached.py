@@ -27,10 +27,20 @@ def make_condition(conditioning, batch):
 
 
 @pytest.mark.parametrize("conditioning", list(CONDITIONS))
-@pytest.mark.parametrize("channels, kernel_size, num_levels", [(1, 3, 2), (3, 5, 7), (3, 7, 256), (1, 5, 16)])
-def test_same_images_as_naive_and_logits_of_the_full_model(conditioning, channels, kernel_size, num_levels):
-    model = tpc.GatedPixelCNN((5, 6, channels), num_layers=3, filters=6, kernel_size=kernel_size,
-                              num_levels=num_levels, **CONDITIONS[conditioning])
+@pytest.mark.parametrize(
+    "channels, kernel_size, num_levels", [(1, 3, 2), (3, 5, 7), (3, 7, 256), (1, 5, 16)]
+)
+def test_same_images_as_naive_and_logits_of_the_full_model(
+    conditioning, channels, kernel_size, num_levels
+):
+    model = tpc.GatedPixelCNN(
+        (5, 6, channels),
+        num_layers=3,
+        filters=6,
+        kernel_size=kernel_size,
+        num_levels=num_levels,
+        **CONDITIONS[conditioning],
+    )
     sharpen_output(model, scale=1.0)
     condition = make_condition(conditioning, 3)
     seeds = random_stream.per_image_seeds((5, 9), 3)
@@ -41,12 +51,21 @@ def test_same_images_as_naive_and_logits_of_the_full_model(conditioning, channel
     np.testing.assert_allclose(step_logits, model(images, condition=condition), atol=1e-4)
     naive = tpc.sample(model, condition=condition, seed=seeds, method="naive")
     np.testing.assert_array_equal(images, naive)
-    np.testing.assert_array_equal(tpc.sample(model, condition=condition, seed=seeds, method="cached"), naive)
+    np.testing.assert_array_equal(
+        tpc.sample(model, condition=condition, seed=seeds, method="cached"), naive
+    )
 
 
 def test_temperature_and_autoencoder_decoder_match_naive():
-    ae = tpc.PixelCNNAutoencoder((6, 6, 3), bottleneck_dim=4, num_layers=2, filters=6,
-                                 kernel_size=3, num_levels=5, encoder_filters=4)
+    ae = tpc.PixelCNNAutoencoder(
+        (6, 6, 3),
+        bottleneck_dim=4,
+        num_layers=2,
+        filters=6,
+        kernel_size=3,
+        num_levels=5,
+        encoder_filters=4,
+    )
     images = np.random.default_rng(0).integers(0, 5, (2, 6, 6, 3)).astype(np.int32)
     code = ae.encode(images)
     for temperature in (0.5, 1.7):
@@ -65,9 +84,13 @@ def test_xla_compiled_sampler_matches():
 
 def test_auto_picks_cached_for_gated_and_naive_for_pixel_cnn():
     gated = tpc.GatedPixelCNN((3, 3, 1), num_layers=1, filters=2, kernel_size=3, num_levels=4)
-    np.testing.assert_array_equal(tpc.sample(gated, num_samples=2, seed=(0, 1)),
-                                  tpc.sample(gated, num_samples=2, seed=(0, 1), method="naive"))
+    np.testing.assert_array_equal(
+        tpc.sample(gated, num_samples=2, seed=(0, 1)),
+        tpc.sample(gated, num_samples=2, seed=(0, 1), method="naive"),
+    )
     baseline = tpc.PixelCNN((3, 3, 1), num_layers=1, filters=2, num_levels=4)
     assert tpc.sample(baseline, num_samples=2, seed=(0, 1)).shape == (2, 3, 3, 1)
-    with pytest.raises(ValueError, match="method='cached' needs a GatedPixelCNN. Received: PixelCNN"):
+    with pytest.raises(
+        ValueError, match="method='cached' needs a GatedPixelCNN. Received: PixelCNN"
+    ):
         tpc.sample(baseline, num_samples=2, method="cached")

@@ -18,7 +18,9 @@ def chi_square_p_value(model, samples, condition=None):
     ).reshape(-1, *shape)
     if condition is not None:
         condition = np.repeat(condition[:1], len(every_image), axis=0)
-    probabilities = np.exp(model.log_prob(every_image, condition=condition).numpy().astype(np.float64))
+    probabilities = np.exp(
+        model.log_prob(every_image, condition=condition).numpy().astype(np.float64)
+    )
     index = {image.tobytes(): i for i, image in enumerate(every_image)}
     counts = np.zeros(len(every_image))
     for image in samples.astype(np.int32):
@@ -32,7 +34,9 @@ def chi_square_p_value(model, samples, condition=None):
     return scipy.stats.chisquare(observed, expected).pvalue, probabilities
 
 
-@pytest.mark.parametrize("image_shape, num_levels", [((1, 3, 1), 3), ((1, 1, 3), 3), ((2, 2, 1), 2)])
+@pytest.mark.parametrize(
+    "image_shape, num_levels", [((1, 3, 1), 3), ((1, 1, 3), 3), ((2, 2, 1), 2)]
+)
 @pytest.mark.parametrize("model_class", [tpc.GatedPixelCNN, tpc.PixelCNN])
 def test_sample_frequencies_match_the_density(image_shape, num_levels, model_class):
     model = model_class(image_shape, num_layers=2, filters=6, kernel_size=3, num_levels=num_levels)
@@ -44,8 +48,9 @@ def test_sample_frequencies_match_the_density(image_shape, num_levels, model_cla
 
 
 def test_class_conditional_samples_match_the_conditional_density():
-    model = tpc.GatedPixelCNN((1, 2, 3), num_layers=2, filters=6, kernel_size=3, num_levels=2,
-                              num_classes=4)
+    model = tpc.GatedPixelCNN(
+        (1, 2, 3), num_layers=2, filters=6, kernel_size=3, num_levels=2, num_classes=4
+    )
     sharpen_output(model, scale=2.0)
     rng = np.random.default_rng(0)
     for block in model.blocks:  # make the classes' distributions clearly different
@@ -61,8 +66,9 @@ def test_class_conditional_samples_match_the_conditional_density():
 
 
 def test_same_seed_same_image_whatever_the_batch():
-    model = tpc.GatedPixelCNN((3, 3, 3), num_layers=2, filters=6, kernel_size=3, num_levels=8,
-                              condition_dim=2)
+    model = tpc.GatedPixelCNN(
+        (3, 3, 3), num_layers=2, filters=6, kernel_size=3, num_levels=8, condition_dim=2
+    )
     seeds = np.array([[1, 2], [3, 4], [5, 6]], np.int32)
     condition = np.random.default_rng(0).normal(size=(3, 2)).astype(np.float32)
     batch = tpc.sample(model, condition=condition, seed=seeds).numpy()
@@ -84,8 +90,9 @@ def test_low_temperature_approaches_greedy_decoding():
 
 
 def test_bad_arguments_are_named():
-    model = tpc.GatedPixelCNN((2, 2, 1), num_layers=1, filters=2, kernel_size=3, num_levels=2,
-                              num_classes=3)
+    model = tpc.GatedPixelCNN(
+        (2, 2, 1), num_layers=1, filters=2, kernel_size=3, num_levels=2, num_classes=3
+    )
     with pytest.raises(ValueError, match="method='fast'"):
         tpc.sample(model, num_samples=2, method="fast")
     with pytest.raises(ValueError, match="temperature=0"):

@@ -14,8 +14,9 @@ from tf_pixelcnn.training import make_train_step
 def test_training_on_digits_lowers_test_bits_per_dim(model_class):
     train_images, train_labels = load_digits("train", num_levels=17)
     test_images, test_labels = load_digits("test", num_levels=17)
-    model = model_class((8, 8, 1), num_layers=4, filters=24, kernel_size=3, num_levels=17,
-                        num_classes=10)
+    model = model_class(
+        (8, 8, 1), num_layers=4, filters=24, kernel_size=3, num_levels=17, num_classes=10
+    )
     step = make_train_step(model, keras.optimizers.Adam(3e-3))
     before = evaluate_bits_per_dim(model, test_images, test_labels)
     rng = np.random.default_rng(0)
@@ -31,8 +32,15 @@ def test_training_on_digits_lowers_test_bits_per_dim(model_class):
 
 def test_autoencoder_trains_end_to_end():
     images, _ = load_digits("train", num_levels=4)
-    ae = tpc.PixelCNNAutoencoder((8, 8, 1), bottleneck_dim=10, num_layers=2, filters=12,
-                                 kernel_size=3, num_levels=4, encoder_filters=8)
+    ae = tpc.PixelCNNAutoencoder(
+        (8, 8, 1),
+        bottleneck_dim=10,
+        num_layers=2,
+        filters=12,
+        kernel_size=3,
+        num_levels=4,
+        encoder_filters=8,
+    )
     step = make_train_step(ae, keras.optimizers.Adam(3e-3))
     before = evaluate_bits_per_dim(ae, images[:256])
     for start in range(0, 64 * 40, 64):

@@ -30,7 +30,9 @@ class ConvEncoder(keras.layers.Layer):
         §2.4 and §3.4.
     """
 
-    def __init__(self, bottleneck_dim: int, filters: int = 64, num_downsamplings: int = 3, **kwargs):
+    def __init__(
+        self, bottleneck_dim: int, filters: int = 64, num_downsamplings: int = 3, **kwargs
+    ):
         super().__init__(**kwargs)
         if bottleneck_dim < 1:
             raise ValueError(

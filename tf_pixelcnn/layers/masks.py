@@ -23,22 +23,22 @@ def channel_groups(num_channels: int, num_groups: int, num_splits: int = 1) -> n
     """
     if num_channels % num_splits:
         raise ValueError(
-                f"num_channels must be divisible by num_splits. Received: "
-                f"num_channels={num_channels}, num_splits={num_splits}.")
+            f"num_channels must be divisible by num_splits. Received: "
+            f"num_channels={num_channels}, num_splits={num_splits}."
+        )
     part = num_channels // num_splits
     if part < num_groups:
         raise ValueError(
-                f"Each part needs at least one channel per colour group. Received: "
-                f"num_channels={num_channels}, num_splits={num_splits}, num_groups={num_groups}.")
+            f"Each part needs at least one channel per colour group. Received: "
+            f"num_channels={num_channels}, num_splits={num_splits}, num_groups={num_groups}."
+        )
     within = np.arange(num_channels) % part
     return (within * num_groups) // part
 
 
-def channel_mask(in_channels: int,
-                                  out_channels: int,
-                                  num_groups: int,
-                                  mask_type: str,
-                                  out_splits: int = 1) -> np.ndarray:
+def channel_mask(
+    in_channels: int, out_channels: int, num_groups: int, mask_type: str, out_splits: int = 1
+) -> np.ndarray:
     """The current-pixel connectivity, `float32 [in_channels, out_channels]`.
 
     Output group `g` sees input groups `< g` (mask "A", first layer) or `<= g` (mask "B").
@@ -62,6 +62,11 @@ def check_mask_type(mask_type: str) -> None:
 
 
 def check_odd_kernel_size(kernel_size: int, minimum: int = 1) -> None:
-    if not isinstance(kernel_size, (int, np.integer)) or kernel_size < minimum or kernel_size % 2 == 0:
+    if (
+        not isinstance(kernel_size, (int, np.integer))
+        or kernel_size < minimum
+        or kernel_size % 2 == 0
+    ):
         raise ValueError(
-                f"kernel_size must be an odd integer >= {minimum}. Received: kernel_size={kernel_size!r}.")
+            f"kernel_size must be an odd integer >= {minimum}. Received: kernel_size={kernel_size!r}."
+        )

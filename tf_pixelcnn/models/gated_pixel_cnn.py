@@ -108,7 +108,9 @@ class GatedPixelCNN(AutoregressiveImageModel):
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_layers=self.num_layers, filters=self.filters, kernel_size=self.kernel_size)
+        config.update(
+            num_layers=self.num_layers, filters=self.filters, kernel_size=self.kernel_size
+        )
         return config
 
 

@@ -106,7 +106,9 @@ class PixelCNNAutoencoder(keras.Model):
 
     def decode(self, code, seed=(0, 0), temperature=1.0, method="auto") -> tf.Tensor:
         """Samples images `int32 [batch, H, W, C]` from p(x | code), one seed per image."""
-        return sample(self.decoder, condition=code, seed=seed, temperature=temperature, method=method)
+        return sample(
+            self.decoder, condition=code, seed=seed, temperature=temperature, method=method
+        )
 
     def reconstruct(self, images, seed=(0, 0), temperature=1.0, method="auto") -> tf.Tensor:
         """decode(encode(images)): a sample that shares the images' high-level content."""

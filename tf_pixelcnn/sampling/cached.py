@@ -175,7 +175,8 @@ def cached_sample(model, uniform, condition=None, temperature=1.0, return_logits
 
     vertical_caches = [tf.zeros([batch, half + 1, width + 2 * half, c], dtype) for c in in_channels]
     logits_array = tf.TensorArray(
-        tf.float32, size=height * width * channels if return_logits else 0,
+        tf.float32,
+        size=height * width * channels if return_logits else 0,
         element_shape=tf.TensorShape([None, levels]) if return_logits else None,
     )
     _, images, _, _, logits_array = tf.while_loop(

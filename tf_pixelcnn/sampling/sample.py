@@ -86,7 +86,10 @@ def _compiled_sampler(model, method, jit_compile):
     per_model = _compiled.setdefault(model, {})
     key = (method, jit_compile)
     if key not in per_model:
-        sampler, model_ref = SAMPLERS[method], weakref.ref(model)  # no cycle: model stays collectable
+        sampler, model_ref = (
+            SAMPLERS[method],
+            weakref.ref(model),
+        )  # no cycle: model stays collectable
         per_model[key] = tf.function(
             lambda uniform, condition, temperature: sampler(
                 model_ref(), uniform, condition, temperature

@@ -8,7 +8,9 @@ import tensorflow as tf
 from tf_pixelcnn import likelihood
 
 
-def make_train_step(model, optimizer: keras.optimizers.Optimizer, jit_compile: bool = False) -> Callable:
+def make_train_step(
+    model, optimizer: keras.optimizers.Optimizer, jit_compile: bool = False
+) -> Callable:
     """Returns a compiled `step(images, condition=None) -> mean bits/dim of the batch`.
 
     The loss is −log p(x) / (H·W·C·ln 2) averaged over the batch; gradients are applied

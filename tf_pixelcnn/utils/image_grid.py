@@ -6,7 +6,9 @@ import numpy as np
 import tensorflow as tf
 
 
-def image_grid(images, num_levels: int, columns: int, zoom: int = 1, padding: int = 1) -> np.ndarray:
+def image_grid(
+    images, num_levels: int, columns: int, zoom: int = 1, padding: int = 1
+) -> np.ndarray:
     """Tiles integer images into one `uint8 [rows·h', columns·w', C]` picture.
 
     Args:

@@ -1,0 +1,28 @@
+import io
+
+import numpy as np
+
+import tf_pixelcnn as tpc
+from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.sampling.sample_in_batches import sample_in_batches
+from tf_pixelcnn.utils.progress_line import ProgressLine
+
+
+def test_images_do_not_depend_on_the_batch_size_and_progress_is_reported():
+    model = tpc.GatedPixelCNN(
+        (3, 3, 3), num_layers=2, filters=6, kernel_size=3, num_levels=4, num_classes=2
+    )
+    labels = np.array([0, 1, 1, 0, 1], np.int32)
+    stream = io.StringIO()
+    batched = sample_in_batches(
+        model,
+        5,
+        condition=labels,
+        seed=(2, 3),
+        batch_size=2,
+        progress=ProgressLine(3, 2, stream=stream),
+    )
+    whole = tpc.sample(model, condition=labels, seed=random_stream.per_image_seeds((2, 3), 5))
+    np.testing.assert_array_equal(batched, whole)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3 and lines[-1].startswith("step 3/3 (100%) | images 5.000")
