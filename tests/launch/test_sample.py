@@ -5,7 +5,6 @@ import pathlib
 import subprocess
 import sys
 
-import numpy as np
 import tensorflow as tf
 
 import tf_pixelcnn as tpc
