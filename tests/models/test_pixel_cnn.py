@@ -1,6 +1,5 @@
 """PixelCNN (original): the shared suite, and the blind spot the gated model removes."""
 
-import numpy as np
 import pytest
 
 from tests import test_case

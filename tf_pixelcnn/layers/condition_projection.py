@@ -1,7 +1,6 @@
 """Projection of a conditioning input into a layer's pre-activations."""
 
 import keras
-import tensorflow as tf
 
 from tf_pixelcnn.layers.build_once import build_once
 
