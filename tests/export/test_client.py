@@ -1,0 +1,72 @@
+"""export/client.py builds bodies whose names and shapes are the signatures' inputs."""
+
+import importlib.util
+import pathlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tf_pixelcnn as tpc
+from tests.serving.test_export_saved_model import serve
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location("client", ROOT / "export" / "client.py")
+client = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(client)
+
+
+def columns(body):
+    """The named arrays a body carries, in either format."""
+    if "inputs" in body:
+        return {name: np.asarray(value) for name, value in body["inputs"].items()}
+    names = body["instances"][0].keys()
+    return {name: np.stack([np.asarray(row[name]) for row in body["instances"]]) for name in names}
+
+
+@pytest.mark.parametrize("fmt", ["instances", "inputs"])
+def test_bodies_match_the_exported_signatures(fmt, tmp_path):
+    model = tpc.GatedPixelCNN(
+        (3, 4, 1), num_layers=1, filters=2, kernel_size=3, num_levels=4, num_classes=2
+    )
+    path = tpc.serving.export_saved_model(model, str(tmp_path / "export"))
+    loaded = tf.saved_model.load(path)
+    images = np.random.default_rng(0).integers(0, 4, (2, 3, 4, 1)).astype(np.uint8)
+    requests = []
+    for signature, inputs in [
+        ("sample", client.build_inputs("sample", 2, seed=7, labels=[0, 1])),
+        ("log_prob", client.build_inputs("log_prob", 2, seed=7, labels=[1, 0], images=images)),
+    ]:
+        body = client.request_body(inputs, signature, fmt)
+        assert body["signature_name"] == signature
+        arrays = columns(body)
+        specs = loaded.signatures[signature].structured_input_signature[1]
+        assert set(arrays) == set(specs)
+        for name, spec in specs.items():
+            assert spec.shape.is_compatible_with(arrays[name].shape), (
+                name,
+                spec,
+                arrays[name].shape,
+            )
+        requests.append(
+            (signature, {k: v.astype(specs[k].dtype.as_numpy_dtype) for k, v in arrays.items()})
+        )
+    responses = serve(path, requests, tmp_path)["responses"]
+    assert all("outputs" in r for r in responses), responses
+    np.testing.assert_array_equal(
+        responses[0]["outputs"]["images"],
+        tpc.sample(model, condition=[0, 1], seed=[[7, 0], [7, 1]]),
+    )
+
+
+def test_png_encoder_round_trips():
+    image = np.random.default_rng(0).integers(0, 256, (5, 7, 3)).astype(np.uint8)
+    decoded = tf.io.decode_png(client.encode_png(image)).numpy()
+    np.testing.assert_array_equal(decoded, image)
+
+
+def test_missing_inputs_are_named():
+    with pytest.raises(ValueError, match="needs --images_npy"):
+        client.build_inputs("log_prob", 2, seed=0)
+    with pytest.raises(ValueError, match="one batch size"):
+        client.request_body({"seed": np.zeros((2, 2)), "labels": np.zeros(3)}, "sample")

@@ -1,0 +1,55 @@
+"""Runs SavedModel signatures the way TF Serving does, in a process without tf_pixelcnn.
+
+    python tests/serving/session_runner.py SAVED_MODEL_DIR REQUESTS.pkl RESULTS.pkl
+
+REQUESTS.pkl is a list of `(signature, {input name: array})`. The model is loaded with
+the TF1 session loader (the C++ server's path) and each signature is run by the tensor
+names of its SignatureDef. RESULTS.pkl gets, per request, `{"outputs": {...}}` or
+`{"error": (type name, message)}`, plus the op types of the graph and its functions.
+"""
+
+import os
+import pickle
+import sys
+
+sys.modules["tf_pixelcnn"] = None  # any import of the package now fails: the server has none
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+
+
+def main(saved_model_dir, requests_path, results_path):
+    with open(requests_path, "rb") as f:
+        requests = pickle.load(f)
+    results = {"responses": []}
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
+        meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], saved_model_dir)
+        graph_def = meta_graph.graph_def
+        ops = {node.op for node in graph_def.node}
+        for function in graph_def.library.function:
+            ops.update(node.op for node in function.node_def)
+        results["ops"] = sorted(ops)
+        results["signatures"] = {
+            name: {
+                "inputs": {
+                    k: (v.dtype, [d.size for d in v.tensor_shape.dim]) for k, v in s.inputs.items()
+                },
+                "outputs": sorted(s.outputs),
+                "method": s.method_name,
+            }
+            for name, s in meta_graph.signature_def.items()
+        }
+        for signature, inputs in requests:
+            definition = meta_graph.signature_def[signature]
+            feed = {definition.inputs[name].name: value for name, value in inputs.items()}
+            fetch = {name: info.name for name, info in definition.outputs.items()}
+            try:
+                results["responses"].append({"outputs": session.run(fetch, feed_dict=feed)})
+            except tf.errors.OpError as error:
+                results["responses"].append({"error": (type(error).__name__, error.message)})
+    with open(results_path, "wb") as f:
+        pickle.dump(results, f)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

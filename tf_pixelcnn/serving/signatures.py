@@ -1,0 +1,184 @@
+"""The serving signatures of a model: functions of named tensors with in-graph checks.
+
+| signature | inputs | outputs |
+|---|---|---|
+| `log_prob` (= `serving_default`) | `images` uint8 [B,H,W,C] (+ `labels` int32 [B] or `condition` float32 [B,D]) | `log_prob` [B] nats, `bits_per_dim` [B], `pixel_log_prob` [B,H,W,C] |
+| `sample` | `seed` int32 [B,2] (+ `labels` / `condition`) | `images` uint8 [B,H,W,C] |
+| `encode` (auto-encoder) | `images` | `code` float32 [B,m] |
+| `decode` (auto-encoder) | `code`, `seed` | `images` |
+| `reconstruct` (auto-encoder) | `images`, `seed` | `images`, `code` |
+
+Bad requests fail with `InvalidArgument` and a message naming what was received: a batch
+above `max_batch`, a seed that is not `[batch, 2]`, inputs whose batch sizes differ, and
+(from the model's own checks) image values ≥ `num_levels` or labels outside
+`[0, num_classes)`.
+"""
+
+from typing import Callable, Dict, List, Optional, Tuple
+
+import tensorflow as tf
+
+from tf_pixelcnn import likelihood
+from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
+from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
+from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.sampling.cached import cached_sample
+from tf_pixelcnn.sampling.cached import supports_cached_sampling
+from tf_pixelcnn.sampling.naive import naive_sample
+
+Endpoint = Tuple[Callable, List[tf.TensorSpec]]
+
+
+def checked_batch(tensors: Dict[str, tf.Tensor], max_batch: Optional[int]):
+    """Asserts that all inputs have one batch size, at most `max_batch`; returns the inputs."""
+    names = list(tensors)
+    batch = tf.shape(tensors[names[0]])[0]
+    checks = []
+    for name in names[1:]:
+        other = tf.shape(tensors[name])[0]
+        checks.append(
+            tf.debugging.Assert(
+                tf.equal(batch, other),
+                [
+                    f"inputs must have one batch size; received {names[0]} batch",
+                    batch,
+                    f"and {name} batch",
+                    other,
+                ],
+            )
+        )
+    if max_batch is not None:
+        checks.append(
+            tf.debugging.Assert(
+                batch <= max_batch,
+                [f"batch must be at most max_batch={max_batch}; received batch", batch],
+            )
+        )
+    with tf.control_dependencies(checks):
+        return {name: tf.identity(tensor) for name, tensor in tensors.items()}
+
+
+def checked_seed(seed: tf.Tensor) -> tf.Tensor:
+    """Asserts `seed` is `[batch, 2]` (the signature accepts any width to say so clearly)."""
+    check = tf.debugging.Assert(
+        tf.equal(tf.shape(seed)[1], 2),
+        ["seed must be int32 [batch, 2], one pair per image; received shape", tf.shape(seed)],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(seed)
+
+
+def draw(model: AutoregressiveImageModel, seed, condition) -> tf.Tensor:
+    """uint8 images from per-image seeds: cached sampler where the model has one."""
+    uniform = random_stream.uniform_noise(checked_seed(seed), model.image_shape)
+    sampler = cached_sample if supports_cached_sampling(model) else naive_sample
+    return tf.cast(sampler(model, uniform, condition), tf.uint8)
+
+
+def condition_spec(model: AutoregressiveImageModel) -> Optional[tf.TensorSpec]:
+    if model.num_classes is not None:
+        return tf.TensorSpec([None], tf.int32, name="labels")
+    if model.condition_dim is not None:
+        return tf.TensorSpec([None, model.condition_dim], tf.float32, name="condition")
+    return None
+
+
+def log_prob_outputs(model, images, condition) -> Dict[str, tf.Tensor]:
+    images = tf.cast(images, tf.int32)
+    logits = model(images, condition=condition) if condition is not None else model(images)
+    pixel_log_prob = likelihood.pixel_log_prob_from_logits(logits, images)
+    log_prob = tf.reduce_sum(pixel_log_prob, axis=[1, 2, 3])
+    return {
+        "log_prob": log_prob,
+        "bits_per_dim": likelihood.bits_per_dim(log_prob, model.image_shape),
+        "pixel_log_prob": pixel_log_prob,
+    }
+
+
+def density_endpoints(
+    model: AutoregressiveImageModel, max_batch: Optional[int]
+) -> Dict[str, Endpoint]:
+    """`log_prob` and `sample` of a `GatedPixelCNN` / `PixelCNN`."""
+    images_spec = tf.TensorSpec([None, *model.image_shape], tf.uint8, name="images")
+    seed_spec = tf.TensorSpec([None, None], tf.int32, name="seed")
+    extra = condition_spec(model)
+    if extra is None:
+
+        def log_prob(images):
+            inputs = checked_batch({"images": images}, max_batch)
+            return log_prob_outputs(model, inputs["images"], None)
+
+        def sample(seed):
+            inputs = checked_batch({"seed": seed}, max_batch)
+            return {"images": draw(model, inputs["seed"], None)}
+
+        return {"log_prob": (log_prob, [images_spec]), "sample": (sample, [seed_spec])}
+
+    if extra.name == "labels":
+
+        def log_prob(images, labels):
+            inputs = checked_batch({"images": images, "labels": labels}, max_batch)
+            return log_prob_outputs(model, inputs["images"], inputs["labels"])
+
+        def sample(seed, labels):
+            inputs = checked_batch({"seed": seed, "labels": labels}, max_batch)
+            return {"images": draw(model, inputs["seed"], inputs["labels"])}
+
+    else:
+
+        def log_prob(images, condition):
+            inputs = checked_batch({"images": images, "condition": condition}, max_batch)
+            return log_prob_outputs(model, inputs["images"], inputs["condition"])
+
+        def sample(seed, condition):
+            inputs = checked_batch({"seed": seed, "condition": condition}, max_batch)
+            return {"images": draw(model, inputs["seed"], inputs["condition"])}
+
+    return {
+        "log_prob": (log_prob, [images_spec, extra]),
+        "sample": (sample, [seed_spec, extra]),
+    }
+
+
+def autoencoder_endpoints(ae: PixelCNNAutoencoder, max_batch: Optional[int]) -> Dict[str, Endpoint]:
+    """`log_prob`, `encode`, `decode` and `reconstruct` of a `PixelCNNAutoencoder`."""
+    images_spec = tf.TensorSpec([None, *ae.image_shape], tf.uint8, name="images")
+    seed_spec = tf.TensorSpec([None, None], tf.int32, name="seed")
+    code_spec = tf.TensorSpec([None, ae.bottleneck_dim], tf.float32, name="code")
+
+    def log_prob(images):
+        images = checked_batch({"images": images}, max_batch)["images"]
+        code = ae.encode(tf.cast(images, tf.int32))
+        return log_prob_outputs(ae.decoder, images, code)
+
+    def encode(images):
+        images = checked_batch({"images": images}, max_batch)["images"]
+        return {"code": ae.encode(tf.cast(images, tf.int32))}
+
+    def decode(code, seed):
+        inputs = checked_batch({"code": code, "seed": seed}, max_batch)
+        return {"images": draw(ae.decoder, inputs["seed"], inputs["code"])}
+
+    def reconstruct(images, seed):
+        inputs = checked_batch({"images": images, "seed": seed}, max_batch)
+        code = ae.encode(tf.cast(inputs["images"], tf.int32))
+        return {"images": draw(ae.decoder, inputs["seed"], code), "code": code}
+
+    return {
+        "log_prob": (log_prob, [images_spec]),
+        "encode": (encode, [images_spec]),
+        "decode": (decode, [code_spec, seed_spec]),
+        "reconstruct": (reconstruct, [images_spec, seed_spec]),
+    }
+
+
+def endpoints(model, max_batch: Optional[int] = None) -> Dict[str, Endpoint]:
+    """The signatures of `model`, `log_prob` first (it becomes `serving_default`)."""
+    if isinstance(model, PixelCNNAutoencoder):
+        return autoencoder_endpoints(model, max_batch)
+    if isinstance(model, AutoregressiveImageModel):
+        return density_endpoints(model, max_batch)
+    raise ValueError(
+        "export_saved_model takes a GatedPixelCNN, PixelCNN or PixelCNNAutoencoder. "
+        f"Received: {type(model).__name__}."
+    )
