@@ -115,6 +115,10 @@ def plain_stack_step(model, optimizer):
     return step
 
 
+def kernel_shapes(model):
+    return sorted(tuple(v.shape) for v in model.trainable_variables if len(v.shape) == 4)
+
+
 def plain_stack_flops(model, batch):
     height, width, _ = IMAGE_SHAPE
     total = 0.0
@@ -137,12 +141,10 @@ def main(argv):
     plain = PlainConvolutionStack()
     x = tf.cast(images, tf.float32)
     plain(x)
-    gated_shapes = sorted(
-        v.shape
-        for v in tpc.GatedPixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, LEVELS).trainable_variables
-        if len(v.shape) == 4
+    gated = tpc.GatedPixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, LEVELS)
+    assert kernel_shapes(plain) == kernel_shapes(gated), (
+        "the plain stack must mirror the convolutions"
     )
-    assert sorted(v.shape for v in plain.trainable_variables if len(v.shape) == 4) == gated_shapes
     seconds = time_steps(plain_stack_step(plain, keras.optimizers.Adam(1e-4)), (x, images), steps)
     flops = plain_stack_flops(plain, batch)
     rows.append(

@@ -38,6 +38,7 @@ def main(saved_model_dir, requests_path, results_path):
                 "method": s.method_name,
             }
             for name, s in meta_graph.signature_def.items()
+            if not name.startswith("__")  # __saved_model_init_op: not a serving signature
         }
         for signature, inputs in requests:
             definition = meta_graph.signature_def[signature]

@@ -35,13 +35,12 @@ def supports_cached_sampling(model) -> bool:
     return isinstance(model, GatedPixelCNN)
 
 
-def dense_weights(conv_layer):
-    """`(kernel [in, out], bias [out] or None)` of a 1×1 convolution, masks applied."""
+def dense_weights(conv_layer, dtype):
+    """`(kernel [in, out], bias [out])` of a biased 1×1 convolution, masks applied."""
     kernel = conv_layer.kernel
     if hasattr(conv_layer, "mask"):
         kernel = kernel * tf.constant(conv_layer.mask)
-    bias = getattr(conv_layer, "bias", None)
-    return kernel[0, 0], bias
+    return tf.cast(kernel[0, 0], dtype), tf.cast(conv_layer.bias, dtype)
 
 
 def cached_sample(model, uniform, condition=None, temperature=1.0, return_logits=False):
@@ -77,12 +76,12 @@ def cached_sample(model, uniform, condition=None, temperature=1.0, return_logits
     # Per-layer weights of the per-pixel step as matrices (masks applied once).
     left_kernels, current_kernels = [], []
     for block in blocks:
-        kernel = block.horizontal_conv.masked_kernel()[0]  # (half + 1, in, 2p)
+        kernel = tf.cast(block.horizontal_conv.masked_kernel()[0], dtype)  # (half + 1, in, 2p)
         left_kernels.append(tf.reshape(kernel[:-1], [-1, kernel.shape[-1]]))  # (half·in, 2p)
         current_kernels.append(kernel[-1])  # (in, 2p), colour-masked
-    outputs = [dense_weights(block.horizontal_output) for block in blocks]
-    hidden_kernel, hidden_bias = dense_weights(model.output_head.hidden)
-    logits_kernel, logits_bias = dense_weights(model.output_head.logits)
+    outputs = [dense_weights(block.horizontal_output, dtype) for block in blocks]
+    hidden_kernel, hidden_bias = dense_weights(model.output_head.hidden, dtype)
+    logits_kernel, logits_bias = dense_weights(model.output_head.logits, dtype)
     in_channels = [channels] + [model.filters] * (len(blocks) - 1)
 
     def condition_bias(projection, row):
@@ -102,7 +101,7 @@ def cached_sample(model, uniform, condition=None, temperature=1.0, return_logits
             v = block.vertical_conv.convolve(cache)  # (B, 1, W, 2p)
             if block.is_conditional:
                 v = v + condition_bias(block.vertical_condition, row)
-            link = block.vertical_to_horizontal(v) + block.horizontal_conv.bias
+            link = block.vertical_to_horizontal(v) + tf.cast(block.horizontal_conv.bias, dtype)
             if block.is_conditional:
                 link = link + condition_bias(block.horizontal_condition, row)
             link_rows.append(link[:, 0])  # (B, W, 2p)
