@@ -190,10 +190,13 @@ def main(argv):
         json.dump({"batch_size": batch, "steps": steps, "rows": rows}, f, indent=2)
     table = ["| model | s/step | images/s | GFLOP/s | of matmul |", "|---|---|---|---|---|"]
     for row in rows:
+        timing = (
+            f"{row['seconds_per_step']:.3f} | {row['images_per_second']:.2f}"
+            if "seconds_per_step" in row
+            else "— | —"
+        )
         table.append(
-            f"| {row['name']} | {row.get('seconds_per_step', float('nan')):.3f} | "
-            f"{row.get('images_per_second', float('nan')):.2f} | {row['gflops']:.1f} | "
-            f"{100 * row['fraction_of_matmul']:.0f}% |"
+            f"| {row['name']} | {timing} | {row['gflops']:.1f} | {100 * row['fraction_of_matmul']:.0f}% |"
         )
     markdown = "\n".join(table)
     with open(os.path.join(_OUTPUT_DIR.value, "train_step.md"), "w") as f:

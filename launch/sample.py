@@ -1,11 +1,14 @@
-"""Samples a saved model (`.keras`) into a PNG grid, with a progress line.
+"""Samples a `.keras` model or an exported SavedModel into a PNG grid, with progress.
 
-    python launch/sample.py --model=/tmp/tf_pixelcnn_demo/model.keras \
-        --output=/tmp/samples.png --samples_per_row=10 --rows=10 --seed=1
+    python launch/sample.py --model=/tmp/tf_pixelcnn_demo/model.keras --output=grid.png \
+        --rows=10 --samples_per_row=10 --seed=1
+    python launch/sample.py --saved_model=/tmp/models/digits/1 --output=grid.png
+    python launch/sample.py --model=vector_model.keras --interpolate=endpoints.npy
 
-Class-conditional models get one row per class (the first `--rows` classes);
-unconditional models fill the grid. The same seed gives the same images, whatever
-`--batch_size`.
+Class-conditional models get one row per class; unconditional ones fill the grid;
+`--interpolate` (a `.npy` of two condition vectors, `[2, D]`) gives rows that move from
+the first to the second vector with one seed per row (paper Fig. 5). The same seed gives
+the same images, whatever `--batch_size`, in-process or from the SavedModel.
 """
 
 from absl import app
@@ -14,46 +17,50 @@ import keras
 import numpy as np
 
 import tf_pixelcnn  # noqa: F401  (registers the Keras objects)
-from tf_pixelcnn.sampling.sample_in_batches import sample_in_batches
+from tf_pixelcnn.sampling.sample_grid import sample_grid
+from tf_pixelcnn.sampling.sample_in_batches import model_draw
+from tf_pixelcnn.serving.saved_model_sampler import saved_model_sampler
 from tf_pixelcnn.utils.image_grid import image_grid
 from tf_pixelcnn.utils.image_grid import write_png
 
-_MODEL = flags.DEFINE_string("model", None, "Path of a .keras file.", required=True)
+_MODEL = flags.DEFINE_string("model", None, "A .keras file.")
+_SAVED_MODEL = flags.DEFINE_string("saved_model", None, "An exported version directory.")
 _OUTPUT = flags.DEFINE_string("output", "samples.png", "PNG to write.")
 _ROWS = flags.DEFINE_integer("rows", 4, "Rows of the grid (classes, if class-conditional).")
 _PER_ROW = flags.DEFINE_integer("samples_per_row", 8, "Images per row.")
-_SEED = flags.DEFINE_integer("seed", 0, "Seed; split into one per image.")
-_TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Softmax temperature (> 0).")
-_METHOD = flags.DEFINE_enum("method", "auto", ["auto", "cached", "naive"], "Sampler.")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed; split into one per image (or per row).")
+_INTERPOLATE = flags.DEFINE_string("interpolate", None, ".npy with two condition vectors [2, D].")
+_TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Softmax temperature (> 0; .keras only).")
+_METHOD = flags.DEFINE_enum("method", "auto", ["auto", "cached", "naive"], "Sampler (.keras only).")
 _BATCH = flags.DEFINE_integer("batch_size", 16, "Images per sampler call.")
 _ZOOM = flags.DEFINE_integer("zoom", 1, "Magnification of the PNG.")
-_XLA = flags.DEFINE_bool("jit_compile", False, "Compile the sampler with XLA.")
+_XLA = flags.DEFINE_bool("jit_compile", False, "Compile the sampler with XLA (.keras only).")
 
 
 def main(argv):
     del argv
-    model = keras.saving.load_model(_MODEL.value)
-    if getattr(model, "condition_dim", None) is not None:
-        raise app.UsageError(
-            f"{_MODEL.value} is conditioned on vectors (condition_dim={model.condition_dim}); "
-            "this binary samples unconditional and class-conditional models."
+    if (_MODEL.value is None) == (_SAVED_MODEL.value is None):
+        raise app.UsageError("Give exactly one of --model (.keras) and --saved_model.")
+    if _MODEL.value is not None:
+        model = keras.saving.load_model(_MODEL.value)
+        draw = model_draw(model, _TEMPERATURE.value, _METHOD.value, _XLA.value)
+        info = {k: getattr(model, k, None) for k in ("num_classes", "condition_dim", "num_levels")}
+    else:
+        draw, info = saved_model_sampler(_SAVED_MODEL.value)
+    try:
+        images = sample_grid(
+            draw,
+            _ROWS.value,
+            _PER_ROW.value,
+            num_classes=info["num_classes"],
+            condition_dim=info["condition_dim"],
+            endpoints=np.load(_INTERPOLATE.value) if _INTERPOLATE.value else None,
+            seed=_SEED.value,
+            batch_size=_BATCH.value,
         )
-    rows, per_row = _ROWS.value, _PER_ROW.value
-    condition = None
-    if getattr(model, "num_classes", None) is not None:
-        rows = min(rows, model.num_classes)
-        condition = np.repeat(np.arange(rows, dtype=np.int32), per_row)
-    images = sample_in_batches(
-        model,
-        rows * per_row,
-        condition=condition,
-        seed=(_SEED.value, 0),
-        batch_size=_BATCH.value,
-        temperature=_TEMPERATURE.value,
-        method=_METHOD.value,
-        jit_compile=_XLA.value,
-    )
-    grid = image_grid(images, model.num_levels, columns=per_row, zoom=_ZOOM.value)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from error
+    grid = image_grid(images, info["num_levels"], columns=_PER_ROW.value, zoom=_ZOOM.value)
     print(f"wrote {write_png(_OUTPUT.value, grid)}")
 
 

@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import tensorflow as tf
 
 import tf_pixelcnn as tpc
@@ -47,4 +48,45 @@ def test_vector_conditioned_model_is_refused_with_a_reason(tmp_path):
     model.save(tmp_path / "model.keras")
     result = run("launch/sample.py", f"--model={tmp_path / 'model.keras'}")
     assert result.returncode != 0
-    assert "condition_dim=3" in result.stderr
+    assert "condition_dim=3" in result.stderr and "needs conditions" in result.stderr
+
+
+def test_saved_model_grid_equals_the_keras_model_grid(tmp_path):
+    model = tpc.GatedPixelCNN(
+        (4, 4, 3), num_layers=2, filters=6, kernel_size=3, num_levels=6, num_classes=2
+    )
+    model.save(tmp_path / "model.keras")
+    version = tpc.serving.export_saved_model(model, str(tmp_path / "export"))
+    grids = []
+    for source in (f"--model={tmp_path / 'model.keras'}", f"--saved_model={version}"):
+        output = tmp_path / f"grid{len(grids)}.png"
+        result = run(
+            "launch/sample.py",
+            source,
+            f"--output={output}",
+            "--rows=2",
+            "--samples_per_row=3",
+            "--seed=5",
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        grids.append(tf.io.decode_png(tf.io.read_file(str(output))).numpy())
+    np.testing.assert_array_equal(grids[0], grids[1])
+
+
+def test_interpolation_between_two_condition_vectors(tmp_path):
+    model = tpc.GatedPixelCNN(
+        (4, 4, 1), num_layers=2, filters=4, kernel_size=3, num_levels=4, condition_dim=2
+    )
+    model.save(tmp_path / "model.keras")
+    np.save(tmp_path / "ends.npy", np.array([[-2.0, 0.0], [2.0, 1.0]], np.float32))
+    output = tmp_path / "interpolation.png"
+    result = run(
+        "launch/sample.py",
+        f"--model={tmp_path / 'model.keras'}",
+        f"--output={output}",
+        f"--interpolate={tmp_path / 'ends.npy'}",
+        "--rows=3",
+        "--samples_per_row=5",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert tf.io.decode_png(tf.io.read_file(str(output))).shape == (3 * 5 + 1, 5 * 5 + 1, 1)

@@ -3,8 +3,9 @@ import io
 import numpy as np
 
 import tf_pixelcnn as tpc
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.sampling.sample_in_batches import model_draw
 from tf_pixelcnn.sampling.sample_in_batches import sample_in_batches
+from tf_pixelcnn.sampling.sample_in_batches import split_seed
 from tf_pixelcnn.utils.progress_line import ProgressLine
 
 
@@ -14,15 +15,12 @@ def test_images_do_not_depend_on_the_batch_size_and_progress_is_reported():
     )
     labels = np.array([0, 1, 1, 0, 1], np.int32)
     stream = io.StringIO()
+    seeds = split_seed((2, 3), 5)
     batched = sample_in_batches(
-        model,
-        5,
-        condition=labels,
-        seed=(2, 3),
-        batch_size=2,
-        progress=ProgressLine(3, 2, stream=stream),
+        model_draw(model), seeds, labels, batch_size=2, progress=ProgressLine(3, 2, stream=stream)
     )
-    whole = tpc.sample(model, condition=labels, seed=random_stream.per_image_seeds((2, 3), 5))
-    np.testing.assert_array_equal(batched, whole)
+    np.testing.assert_array_equal(
+        batched, tpc.sample(model, condition=labels, seed=(2, 3), num_samples=5)
+    )
     lines = stream.getvalue().splitlines()
     assert len(lines) == 3 and lines[-1].startswith("step 3/3 (100%) | images 5.000")

@@ -1,6 +1,6 @@
 """Sampling many images in batches, with a progress line."""
 
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -8,50 +8,62 @@ from tf_pixelcnn.sampling import random_stream
 from tf_pixelcnn.sampling.sample import sample
 from tf_pixelcnn.utils.progress_line import ProgressLine
 
+# draw(seeds int32 [B, 2], condition [B, ...] or None) -> images [B, H, W, C]
+Draw = Callable[[np.ndarray, Optional[np.ndarray]], np.ndarray]
+
+
+def model_draw(
+    model, temperature: float = 1.0, method: str = "auto", jit_compile: bool = False
+) -> Draw:
+    """`draw` for an in-process model, through `tpc.sample`."""
+
+    def draw(seeds, condition):
+        return sample(
+            model,
+            condition=condition,
+            seed=seeds,
+            method=method,
+            temperature=temperature,
+            jit_compile=jit_compile,
+        ).numpy()
+
+    return draw
+
 
 def sample_in_batches(
-    model,
-    num_samples: int,
-    condition=None,
-    seed=(0, 0),
+    draw: Draw,
+    seeds: np.ndarray,
+    condition: Optional[np.ndarray] = None,
     batch_size: int = 16,
-    temperature: float = 1.0,
-    method: str = "auto",
-    jit_compile: bool = False,
     progress: Optional[ProgressLine] = None,
 ) -> np.ndarray:
-    """Draws `num_samples` images `batch_size` at a time and reports progress.
+    """Draws one image per seed, `batch_size` at a time, and reports progress.
 
-    Image i gets the i-th of the seeds split from `seed`, so the images do not depend on
-    `batch_size`: `sample_in_batches(m, 64, batch_size=8)` equals
-    `tpc.sample(m, seed=per_image_seeds(seed, 64))`.
+    Image i depends only on `seeds[i]` (and `condition[i]`), not on `batch_size`.
 
     Args:
-        model, condition, temperature, method, jit_compile: as for `tpc.sample`
-            (`condition` has one row per image).
-        num_samples: images to draw.
-        seed: `[2]`, split into one seed per image.
-        batch_size: images per call of the sampler.
+        draw: `model_draw(model)`, or a SavedModel's sampler
+            (`tf_pixelcnn.serving.saved_model_sampler`).
+        seeds: `int32 [N, 2]`, e.g. `random_stream.per_image_seeds(seed, N)`.
+        condition: one row per image, or None.
+        batch_size: images per call of `draw`.
         progress: where to report; by default a `ProgressLine` on stdout.
 
     Returns:
-        `int32 [num_samples, height, width, channels]`.
+        `[N, height, width, channels]` images.
     """
-    seeds = random_stream.per_image_seeds(seed, num_samples).numpy()
+    seeds = np.asarray(seeds, np.int32)
+    num_samples = len(seeds)
     progress = progress or ProgressLine(-(-num_samples // batch_size), items_per_step=batch_size)
     chunks = []
     for step, start in enumerate(range(0, num_samples, batch_size), start=1):
         stop = min(start + batch_size, num_samples)
         chunk_condition = None if condition is None else np.asarray(condition)[start:stop]
-        chunks.append(
-            sample(
-                model,
-                condition=chunk_condition,
-                seed=seeds[start:stop],
-                method=method,
-                temperature=temperature,
-                jit_compile=jit_compile,
-            ).numpy()
-        )
+        chunks.append(np.asarray(draw(seeds[start:stop], chunk_condition)))
         progress.update(step, images=float(stop))
     return np.concatenate(chunks, axis=0)
+
+
+def split_seed(seed, num_samples: int) -> np.ndarray:
+    """`int32 [num_samples, 2]`: the per-image seeds `tpc.sample` derives from `seed`."""
+    return random_stream.per_image_seeds(seed, num_samples).numpy()
