@@ -13,7 +13,6 @@ inside a `tf.function`. Writes `sampling.json` and `sampling.md`.
 """
 
 import json
-import os
 import time
 
 from absl import app
@@ -23,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 import tf_pixelcnn as tpc
+from report import write_report  # benchmarks/report.py, next to this script
 from tf_pixelcnn.sampling import random_stream
 from tf_pixelcnn.sampling.naive import naive_sample
 
@@ -106,9 +106,6 @@ def main(argv):
             rows.append(row)
             print(json.dumps(row), flush=True)
 
-    tf.io.gfile.makedirs(_OUTPUT_DIR.value)
-    with open(os.path.join(_OUTPUT_DIR.value, "sampling.json"), "w") as f:
-        json.dump(rows, f, indent=2)
     table = [
         "| model | batch | forward (s) | naive (s/img) | cached (s/img) | cached XLA (s/img) "
         "| tfd.PixelCNN (s/img) | cached vs naive | XLA vs naive | cached / forward | XLA / forward |",
@@ -124,9 +121,7 @@ def main(argv):
             f"{r['cached_over_forward']:.1f} | {r['xla_over_forward']:.1f} |"
         )
     markdown = "\n".join(table)
-    with open(os.path.join(_OUTPUT_DIR.value, "sampling.md"), "w") as f:
-        f.write(markdown + "\n")
-    print(markdown)
+    write_report(_OUTPUT_DIR.value, "sampling", rows, markdown)
 
 
 if __name__ == "__main__":

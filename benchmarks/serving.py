@@ -9,7 +9,6 @@ Writes `serving.json` and `serving.md`. Goal: served ≥ 90% of in-process image
 """
 
 import json
-import os
 import tempfile
 import time
 
@@ -19,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 import tf_pixelcnn as tpc
+from report import write_report  # benchmarks/report.py, next to this script
 
 _BATCH = flags.DEFINE_integer("batch_size", 16, "Images per request.")
 _REPEATS = flags.DEFINE_integer("repeats", 5, "Timed calls of each (after one warm-up).")
@@ -64,12 +64,7 @@ def main(argv):
         "| batch | SavedModel via session (img/s) | in-process (img/s) | ratio |\n|---|---|---|---|\n"
         f"| {_BATCH.value} | {served_rate:.2f} | {local_rate:.2f} | {100 * served_rate / local_rate:.0f}% |"
     )
-    tf.io.gfile.makedirs(_OUTPUT_DIR.value)
-    with open(os.path.join(_OUTPUT_DIR.value, "serving.json"), "w") as f:
-        json.dump(result, f, indent=2)
-    with open(os.path.join(_OUTPUT_DIR.value, "serving.md"), "w") as f:
-        f.write(markdown + "\n")
-    print(markdown)
+    write_report(_OUTPUT_DIR.value, "serving", result, markdown)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ whose input gradient is not computed. Masked kernels count their zeros (they are
 computed). Writes `train_step.json` and `train_step.md`.
 """
 
-import json
-import os
 import time
 
 from absl import app
@@ -23,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 import tf_pixelcnn as tpc
+from report import write_report  # benchmarks/report.py, next to this script
 from tf_pixelcnn.training.train_step import make_train_step
 
 _BATCH = flags.DEFINE_integer("batch_size", 16, "Images per training step.")
@@ -185,9 +184,6 @@ def main(argv):
 
     for row in rows:
         row["fraction_of_matmul"] = row["gflops"] * 1e9 / peak
-    tf.io.gfile.makedirs(_OUTPUT_DIR.value)
-    with open(os.path.join(_OUTPUT_DIR.value, "train_step.json"), "w") as f:
-        json.dump({"batch_size": batch, "steps": steps, "rows": rows}, f, indent=2)
     table = ["| model | s/step | images/s | GFLOP/s | of matmul |", "|---|---|---|---|---|"]
     for row in rows:
         timing = (
@@ -199,9 +195,12 @@ def main(argv):
             f"| {row['name']} | {timing} | {row['gflops']:.1f} | {100 * row['fraction_of_matmul']:.0f}% |"
         )
     markdown = "\n".join(table)
-    with open(os.path.join(_OUTPUT_DIR.value, "train_step.md"), "w") as f:
-        f.write(markdown + "\n")
-    print(markdown)
+    write_report(
+        _OUTPUT_DIR.value,
+        "train_step",
+        {"batch_size": batch, "steps": steps, "rows": rows},
+        markdown,
+    )
 
 
 if __name__ == "__main__":

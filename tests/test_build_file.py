@@ -39,15 +39,10 @@ def python_files(*directories):
 
 
 def expected_kind(path):
-    if (
-        path.startswith("tests/")
-        and pathlib.Path(path).name.startswith("test_")
-        and path != "tests/test_case.py"
-    ):
+    if path.startswith("tests/") and pathlib.Path(path).name.startswith("test_"):
         return "py_test"
-    if path.split("/")[0] in BINARY_DIRECTORIES and pathlib.Path(path).name != "__init__.py":
-        if "/configs/" in path:
-            return "py_library"
+    is_script = '__name__ == "__main__"' in (ROOT / path).read_text()
+    if path.split("/")[0] in BINARY_DIRECTORIES and is_script:
         return "py_binary"
     return "py_library"
 
@@ -67,7 +62,12 @@ def local_imports(path):
             modules.add(node.module)
             modules.update(f"{node.module}.{alias.name}" for alias in node.names)
     files = set()
+    directory = str(pathlib.Path(path).parent)
     for module in modules:
+        sibling = f"{directory}/{module}.py"  # scripts import modules next to them
+        if directory in BINARY_DIRECTORIES and (ROOT / sibling).exists():
+            files.add(sibling)
+            continue
         if module.split(".")[0] not in ("tf_pixelcnn", "tests", "launch", "export", "benchmarks"):
             continue
         candidate = module.replace(".", "/")

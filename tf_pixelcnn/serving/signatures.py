@@ -98,45 +98,33 @@ def log_prob_outputs(model, images, condition) -> Dict[str, tf.Tensor]:
 def density_endpoints(
     model: AutoregressiveImageModel, max_batch: Optional[int]
 ) -> Dict[str, Endpoint]:
-    """`log_prob` and `sample` of a `GatedPixelCNN` / `PixelCNN`."""
+    """`log_prob` and `sample` of a `GatedPixelCNN` / `PixelCNN`.
+
+    The signature's input names are the specs' names, so one function serves every
+    conditioning mode: `condition` arrives as `labels`, `condition` or not at all.
+    """
     images_spec = tf.TensorSpec([None, *model.image_shape], tf.uint8, name="images")
     seed_spec = tf.TensorSpec([None, None], tf.int32, name="seed")
     extra = condition_spec(model)
-    if extra is None:
+    extra_specs = [] if extra is None else [extra]
 
-        def log_prob(images):
-            inputs = checked_batch({"images": images}, max_batch)
-            return log_prob_outputs(model, inputs["images"], None)
+    def with_condition(named, condition):
+        if extra is not None:
+            named[extra.name] = condition
+        inputs = checked_batch(named, max_batch)
+        return inputs, None if extra is None else inputs[extra.name]
 
-        def sample(seed):
-            inputs = checked_batch({"seed": seed}, max_batch)
-            return {"images": draw(model, inputs["seed"], None)}
+    def log_prob(images, condition=None):
+        inputs, condition = with_condition({"images": images}, condition)
+        return log_prob_outputs(model, inputs["images"], condition)
 
-        return {"log_prob": (log_prob, [images_spec]), "sample": (sample, [seed_spec])}
-
-    if extra.name == "labels":
-
-        def log_prob(images, labels):
-            inputs = checked_batch({"images": images, "labels": labels}, max_batch)
-            return log_prob_outputs(model, inputs["images"], inputs["labels"])
-
-        def sample(seed, labels):
-            inputs = checked_batch({"seed": seed, "labels": labels}, max_batch)
-            return {"images": draw(model, inputs["seed"], inputs["labels"])}
-
-    else:
-
-        def log_prob(images, condition):
-            inputs = checked_batch({"images": images, "condition": condition}, max_batch)
-            return log_prob_outputs(model, inputs["images"], inputs["condition"])
-
-        def sample(seed, condition):
-            inputs = checked_batch({"seed": seed, "condition": condition}, max_batch)
-            return {"images": draw(model, inputs["seed"], inputs["condition"])}
+    def sample(seed, condition=None):
+        inputs, condition = with_condition({"seed": seed}, condition)
+        return {"images": draw(model, inputs["seed"], condition)}
 
     return {
-        "log_prob": (log_prob, [images_spec, extra]),
-        "sample": (sample, [seed_spec, extra]),
+        "log_prob": (log_prob, [images_spec, *extra_specs]),
+        "sample": (sample, [seed_spec, *extra_specs]),
     }
 
 
