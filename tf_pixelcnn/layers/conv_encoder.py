@@ -4,6 +4,8 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn.layers.build_once import build_once
+from tf_pixelcnn.layers.numbered_layers import numbered_layers
+from tf_pixelcnn.layers.numbered_layers import set_numbered_layers
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
@@ -41,13 +43,26 @@ class ConvEncoder(keras.layers.Layer):
         self.bottleneck_dim = bottleneck_dim
         self.filters = filters
         self.num_downsamplings = num_downsamplings
-        self.convolutions = [
-            keras.layers.Conv2D(
-                filters * 2**i, 3, strides=2, padding="same", activation="relu", name=f"conv_{i}"
-            )
-            for i in range(num_downsamplings)
-        ]
+        set_numbered_layers(
+            self,
+            "conv",
+            [
+                keras.layers.Conv2D(
+                    filters * 2**i,
+                    3,
+                    strides=2,
+                    padding="same",
+                    activation="relu",
+                    name=f"conv_{i}",
+                )
+                for i in range(num_downsamplings)
+            ],
+        )
         self.bottleneck = keras.layers.Dense(bottleneck_dim, name="bottleneck")
+
+    @property
+    def convolutions(self):
+        return numbered_layers(self, "conv", self.num_downsamplings)
 
     def build(self, input_shape):
         _, height, width, channels = input_shape

@@ -6,6 +6,8 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn.layers.build_once import build_once
+from tf_pixelcnn.layers.numbered_layers import numbered_layers
+from tf_pixelcnn.layers.numbered_layers import set_numbered_layers
 
 
 def default_num_resamplings(height: int, width: int) -> int:
@@ -56,10 +58,20 @@ class SpatialConditionNetwork(keras.layers.Layer):
         self.dense = keras.layers.Dense(
             self.coarse_height * self.coarse_width * filters, name="dense"
         )
-        self.deconvolutions = [
-            keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=f"deconv_{i}")
-            for i in range(num_upsamplings)
-        ]
+        set_numbered_layers(
+            self,
+            "deconv",
+            [
+                keras.layers.Conv2DTranspose(
+                    filters, 4, strides=2, padding="same", name=f"deconv_{i}"
+                )
+                for i in range(num_upsamplings)
+            ],
+        )
+
+    @property
+    def deconvolutions(self):
+        return numbered_layers(self, "deconv", self.num_upsamplings)
 
     def build(self, input_shape):
         build_once(self.dense, input_shape)

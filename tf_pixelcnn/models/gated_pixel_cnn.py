@@ -6,6 +6,8 @@ import keras
 
 from tf_pixelcnn.layers import masks
 from tf_pixelcnn.layers.build_once import build_once
+from tf_pixelcnn.layers.numbered_layers import numbered_layers
+from tf_pixelcnn.layers.numbered_layers import set_numbered_layers
 from tf_pixelcnn.layers.gated_block import GatedBlock
 from tf_pixelcnn.layers.gated_block import shift_down
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
@@ -75,20 +77,29 @@ class GatedPixelCNN(AutoregressiveImageModel):
         self.filters = filters
         self.kernel_size = kernel_size
         channels = self.image_shape[2]
-        self.blocks = [
-            GatedBlock(
-                filters,
-                kernel_size,
-                mask_type="A" if i == 0 else "B",
-                num_color_groups=channels,
-                condition_dim=self.block_condition_dim,
-                spatial_condition_channels=self.block_spatial_channels,
-                name=f"gated_block_{i}",
-            )
-            for i in range(num_layers)
-        ]
+        set_numbered_layers(
+            self,
+            "gated_block",
+            [
+                GatedBlock(
+                    filters,
+                    kernel_size,
+                    mask_type="A" if i == 0 else "B",
+                    num_color_groups=channels,
+                    condition_dim=self.block_condition_dim,
+                    spatial_condition_channels=self.block_spatial_channels,
+                    name=f"gated_block_{i}",
+                )
+                for i in range(num_layers)
+            ],
+        )
         self.output_head = PixelOutputHead(num_levels, channels, filters, name="output_head")
         self.build()  # every shape is known: weights exist from construction on
+
+    @property
+    def blocks(self):
+        """The `GatedBlock`s, first to last."""
+        return numbered_layers(self, "gated_block", self.num_layers)
 
     def build(self, input_shape=None):
         height, width, channels = self.image_shape

@@ -7,6 +7,8 @@ import tensorflow as tf
 
 from tf_pixelcnn.layers import masks
 from tf_pixelcnn.layers.build_once import build_once
+from tf_pixelcnn.layers.numbered_layers import numbered_layers
+from tf_pixelcnn.layers.numbered_layers import set_numbered_layers
 from tf_pixelcnn.layers.condition_projection import ConditionProjection
 from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
@@ -75,31 +77,46 @@ class PixelCNN(AutoregressiveImageModel):
         self.kernel_size = kernel_size
         self.first_kernel_size = first_kernel_size
         channels = self.image_shape[2]
-        self.convolutions = [
-            MaskedConv2D(
-                filters,
-                first_kernel_size if i == 0 else kernel_size,
-                mask_type="A" if i == 0 else "B",
-                num_color_groups=channels,
-                name=f"masked_conv_{i}",
-            )
-            for i in range(num_layers)
-        ]
-        self.condition_projections = (
+        set_numbered_layers(
+            self,
+            "masked_conv",
             [
-                ConditionProjection(
+                MaskedConv2D(
                     filters,
-                    self.block_condition_dim,
-                    self.block_spatial_channels,
-                    name=f"condition_{i}",
+                    first_kernel_size if i == 0 else kernel_size,
+                    mask_type="A" if i == 0 else "B",
+                    num_color_groups=channels,
+                    name=f"masked_conv_{i}",
                 )
                 for i in range(num_layers)
-            ]
-            if self.is_conditional
-            else []
+            ],
         )
+        if self.is_conditional:
+            set_numbered_layers(
+                self,
+                "condition",
+                [
+                    ConditionProjection(
+                        filters,
+                        self.block_condition_dim,
+                        self.block_spatial_channels,
+                        name=f"condition_{i}",
+                    )
+                    for i in range(num_layers)
+                ],
+            )
         self.output_head = PixelOutputHead(num_levels, channels, filters, name="output_head")
         self.build()  # every shape is known: weights exist from construction on
+
+    @property
+    def convolutions(self):
+        """The masked convolutions, first (mask "A") to last."""
+        return numbered_layers(self, "masked_conv", self.num_layers)
+
+    @property
+    def condition_projections(self):
+        """One `ConditionProjection` per layer (none if unconditional)."""
+        return numbered_layers(self, "condition", self.num_layers) if self.is_conditional else []
 
     def build(self, input_shape=None):
         height, width, channels = self.image_shape

@@ -13,6 +13,8 @@ from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.sampling import sample
 from tf_pixelcnn.training.evaluate import evaluate_bits_per_dim
 from tf_pixelcnn.training.train_step import make_train_step
+from tf_pixelcnn.training.workdir_model import CHECKPOINT_DIRECTORY
+from tf_pixelcnn.training.workdir_model import write_model_config
 from tf_pixelcnn.utils.image_grid import image_grid, write_png
 from tf_pixelcnn.utils.progress_line import ProgressLine
 
@@ -33,7 +35,8 @@ def run_demo(
     """Trains, evaluates and samples a class-conditional `GatedPixelCNN` on the digits.
 
     Writes `samples.png` (one row per class, 10 samples each), `data.png` (test images
-    for comparison), a `.keras` file of the model and `results.json` to `workdir`.
+    for comparison), `model.keras`, `model.json` with `checkpoints/` (see `workdir_model`)
+    and `results.json` to `workdir`.
 
     Returns:
         `{"test_bits_per_dim_before": ..., "test_bits_per_dim_after": ..., ...}`.
@@ -51,7 +54,8 @@ def run_demo(
         num_classes=10,
     )
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, num_steps, alpha=0.05)
-    step = make_train_step(model, keras.optimizers.Adam(schedule))
+    optimizer = keras.optimizers.Adam(schedule)
+    step = make_train_step(model, optimizer)
     before = evaluate_bits_per_dim(model, test_images, test_labels)
     print(f"test bits/dim before training: {before:.3f}", flush=True)
 
@@ -81,6 +85,13 @@ def run_demo(
     }
     model_path = os.path.join(workdir, "model.keras")
     model.save(model_path)
+    write_model_config(model, workdir)
+    checkpoints = tf.train.CheckpointManager(
+        tf.train.Checkpoint(model=model, optimizer=optimizer),
+        os.path.join(workdir, CHECKPOINT_DIRECTORY),
+        max_to_keep=1,
+    )
+    checkpoints.save(checkpoint_number=num_steps)
     results = {
         "test_bits_per_dim_before": before,
         "test_bits_per_dim_after": after,
