@@ -2,6 +2,7 @@
 
     python launch/sample.py --model=/tmp/tf_pixelcnn_demo/model.keras --output=grid.png \
         --rows=10 --samples_per_row=10 --seed=1
+    python launch/sample.py --workdir=/tmp/tf_pixelcnn_demo --output=grid.png   # newest checkpoint
     python launch/sample.py --saved_model=/tmp/models/digits/1 --output=grid.png
     python launch/sample.py --model=vector_model.keras --interpolate=endpoints.npy
 
@@ -20,10 +21,15 @@ import tf_pixelcnn  # noqa: F401  (registers the Keras objects)
 from tf_pixelcnn.sampling.sample_grid import sample_grid
 from tf_pixelcnn.sampling.sample_in_batches import model_draw
 from tf_pixelcnn.serving.saved_model_sampler import saved_model_sampler
+from tf_pixelcnn.training import workdir_model
 from tf_pixelcnn.utils.image_grid import image_grid
 from tf_pixelcnn.utils.image_grid import write_png
 
 _MODEL = flags.DEFINE_string("model", None, "A .keras file.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir (model.json, checkpoints/).")
+_CHECKPOINT = flags.DEFINE_string(
+    "checkpoint", None, "With --workdir: this checkpoint, not the newest."
+)
 _SAVED_MODEL = flags.DEFINE_string("saved_model", None, "An exported version directory.")
 _OUTPUT = flags.DEFINE_string("output", "samples.png", "PNG to write.")
 _ROWS = flags.DEFINE_integer("rows", 4, "Rows of the grid (classes, if class-conditional).")
@@ -39,10 +45,15 @@ _XLA = flags.DEFINE_bool("jit_compile", False, "Compile the sampler with XLA (.k
 
 def main(argv):
     del argv
-    if (_MODEL.value is None) == (_SAVED_MODEL.value is None):
-        raise app.UsageError("Give exactly one of --model (.keras) and --saved_model.")
-    if _MODEL.value is not None:
-        model = keras.saving.load_model(_MODEL.value)
+    sources = [_MODEL.value, _WORKDIR.value, _SAVED_MODEL.value]
+    if sum(source is not None for source in sources) != 1:
+        raise app.UsageError("Give exactly one of --model (.keras), --workdir and --saved_model.")
+    if _SAVED_MODEL.value is None:
+        model = (
+            keras.saving.load_model(_MODEL.value)
+            if _MODEL.value is not None
+            else workdir_model.restore_from_workdir(_WORKDIR.value, _CHECKPOINT.value)
+        )
         draw = model_draw(model, _TEMPERATURE.value, _METHOD.value, _XLA.value)
         info = {k: getattr(model, k, None) for k in ("num_classes", "condition_dim", "num_levels")}
     else:

@@ -70,3 +70,39 @@ def test_missing_inputs_are_named():
         client.build_inputs("log_prob", 2, seed=0)
     with pytest.raises(ValueError, match="one batch size"):
         client.request_body({"seed": np.zeros((2, 2)), "labels": np.zeros(3)}, "sample")
+
+
+def test_autoencoder_bodies_match_the_exported_signatures(tmp_path):
+    ae = tpc.PixelCNNAutoencoder(
+        (4, 4, 1),
+        bottleneck_dim=3,
+        num_layers=1,
+        filters=2,
+        kernel_size=3,
+        num_levels=4,
+        encoder_filters=2,
+    )
+    path = tpc.serving.export_saved_model(ae, str(tmp_path / "export"))
+    loaded = tf.saved_model.load(path)
+    images = np.random.default_rng(0).integers(0, 4, (2, 4, 4, 1)).astype(np.uint8)
+    code = np.zeros((2, 3), np.float32)
+    requests = []
+    for signature, inputs in [
+        ("encode", client.build_inputs("encode", 2, seed=1, images=images)),
+        ("decode", client.build_inputs("decode", 2, seed=1, code=code)),
+        ("reconstruct", client.build_inputs("reconstruct", 2, seed=1, images=images)),
+    ]:
+        arrays = columns(client.request_body(inputs, signature, "instances"))
+        specs = loaded.signatures[signature].structured_input_signature[1]
+        assert set(arrays) == set(specs), (signature, set(arrays), set(specs))
+        for name, spec in specs.items():
+            assert spec.shape.is_compatible_with(arrays[name].shape), (
+                name,
+                spec,
+                arrays[name].shape,
+            )
+        requests.append(
+            (signature, {k: v.astype(specs[k].dtype.as_numpy_dtype) for k, v in arrays.items()})
+        )
+    responses = serve(path, requests, tmp_path)["responses"]
+    assert all("outputs" in r for r in responses), responses

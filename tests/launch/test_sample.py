@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 import tf_pixelcnn as tpc
+from tf_pixelcnn.training import workdir_model
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -51,14 +52,21 @@ def test_vector_conditioned_model_is_refused_with_a_reason(tmp_path):
     assert "condition_dim=3" in result.stderr and "needs conditions" in result.stderr
 
 
-def test_saved_model_grid_equals_the_keras_model_grid(tmp_path):
+def test_keras_file_workdir_and_saved_model_give_the_same_grid(tmp_path):
     model = tpc.GatedPixelCNN(
         (4, 4, 3), num_layers=2, filters=6, kernel_size=3, num_levels=6, num_classes=2
     )
     model.save(tmp_path / "model.keras")
+    workdir_model.write_model_config(model, str(tmp_path))
+    tf.train.Checkpoint(model=model).save(str(tmp_path / "checkpoints" / "ckpt"))
     version = tpc.serving.export_saved_model(model, str(tmp_path / "export"))
     grids = []
-    for source in (f"--model={tmp_path / 'model.keras'}", f"--saved_model={version}"):
+    sources = (
+        f"--model={tmp_path / 'model.keras'}",
+        f"--workdir={tmp_path}",
+        f"--saved_model={version}",
+    )
+    for source in sources:
         output = tmp_path / f"grid{len(grids)}.png"
         result = run(
             "launch/sample.py",
@@ -71,6 +79,7 @@ def test_saved_model_grid_equals_the_keras_model_grid(tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         grids.append(tf.io.decode_png(tf.io.read_file(str(output))).numpy())
     np.testing.assert_array_equal(grids[0], grids[1])
+    np.testing.assert_array_equal(grids[0], grids[2])
 
 
 def test_interpolation_between_two_condition_vectors(tmp_path):
