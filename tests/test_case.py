@@ -66,7 +66,7 @@ def assert_layer_config_round_trip(layer, inputs, **call_kwargs):
     """`from_config(get_config())` builds a layer that, with the same weights, computes the same."""
     expected = layer(inputs, **call_kwargs)
     clone = layer.__class__.from_config(layer.get_config())
-    actual = clone(inputs, **call_kwargs)
+    clone(inputs, **call_kwargs)  # builds the clone's weights
     clone.set_weights(layer.get_weights())
     actual = clone(inputs, **call_kwargs)
     tf.nest.map_structure(

@@ -24,6 +24,19 @@ def columns(body):
     return {name: np.stack([np.asarray(row[name]) for row in body["instances"]]) for name in names}
 
 
+def checked_request(loaded, signature, inputs, fmt):
+    """Builds the body, checks its names and shapes against the signature, and returns the
+    request the session runner sends (the arrays the body carries)."""
+    body = client.request_body(inputs, signature, fmt)
+    assert body["signature_name"] == signature
+    arrays = columns(body)
+    specs = loaded.signatures[signature].structured_input_signature[1]
+    assert set(arrays) == set(specs), (signature, set(arrays), set(specs))
+    for name, spec in specs.items():
+        assert spec.shape.is_compatible_with(arrays[name].shape), (name, spec, arrays[name].shape)
+    return signature, {k: v.astype(specs[k].dtype.as_numpy_dtype) for k, v in arrays.items()}
+
+
 @pytest.mark.parametrize("fmt", ["instances", "inputs"])
 def test_bodies_match_the_exported_signatures(fmt, tmp_path):
     model = tpc.GatedPixelCNN(
@@ -37,20 +50,7 @@ def test_bodies_match_the_exported_signatures(fmt, tmp_path):
         ("sample", client.build_inputs("sample", 2, seed=7, labels=[0, 1])),
         ("log_prob", client.build_inputs("log_prob", 2, seed=7, labels=[1, 0], images=images)),
     ]:
-        body = client.request_body(inputs, signature, fmt)
-        assert body["signature_name"] == signature
-        arrays = columns(body)
-        specs = loaded.signatures[signature].structured_input_signature[1]
-        assert set(arrays) == set(specs)
-        for name, spec in specs.items():
-            assert spec.shape.is_compatible_with(arrays[name].shape), (
-                name,
-                spec,
-                arrays[name].shape,
-            )
-        requests.append(
-            (signature, {k: v.astype(specs[k].dtype.as_numpy_dtype) for k, v in arrays.items()})
-        )
+        requests.append(checked_request(loaded, signature, inputs, fmt))
     responses = serve(path, requests, tmp_path)["responses"]
     assert all("outputs" in r for r in responses), responses
     np.testing.assert_array_equal(
@@ -92,17 +92,6 @@ def test_autoencoder_bodies_match_the_exported_signatures(tmp_path):
         ("decode", client.build_inputs("decode", 2, seed=1, code=code)),
         ("reconstruct", client.build_inputs("reconstruct", 2, seed=1, images=images)),
     ]:
-        arrays = columns(client.request_body(inputs, signature, "instances"))
-        specs = loaded.signatures[signature].structured_input_signature[1]
-        assert set(arrays) == set(specs), (signature, set(arrays), set(specs))
-        for name, spec in specs.items():
-            assert spec.shape.is_compatible_with(arrays[name].shape), (
-                name,
-                spec,
-                arrays[name].shape,
-            )
-        requests.append(
-            (signature, {k: v.astype(specs[k].dtype.as_numpy_dtype) for k, v in arrays.items()})
-        )
+        requests.append(checked_request(loaded, signature, inputs, "instances"))
     responses = serve(path, requests, tmp_path)["responses"]
     assert all("outputs" in r for r in responses), responses
