@@ -68,10 +68,7 @@ def sample(
         if num_samples is None and condition.shape[0] is not None:
             num_samples = int(condition.shape[0])
     seeds = random_stream.per_image_seeds(seed, num_samples)
-    if condition is not None:
-        model.condition_vector(condition)  # fails early with the model's message
-    elif model.is_conditional:
-        model.condition_vector(None)
+    model.condition_vector(condition)  # a missing or unexpected condition fails here, clearly
     # The random stream is drawn outside the (possibly XLA-compiled) sampler: XLA's
     # stateless generators give other numbers than TensorFlow's kernels.
     uniform = _uniform_noise(seeds, model.image_shape)
@@ -86,10 +83,8 @@ def _compiled_sampler(model, method, jit_compile):
     per_model = _compiled.setdefault(model, {})
     key = (method, jit_compile)
     if key not in per_model:
-        sampler, model_ref = (
-            SAMPLERS[method],
-            weakref.ref(model),
-        )  # no cycle: model stays collectable
+        sampler = SAMPLERS[method]
+        model_ref = weakref.ref(model)  # no reference cycle: the model stays collectable
         per_model[key] = tf.function(
             lambda uniform, condition, temperature: sampler(
                 model_ref(), uniform, condition, temperature
