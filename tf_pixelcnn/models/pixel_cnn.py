@@ -129,14 +129,16 @@ class PixelCNN(AutoregressiveImageModel):
         self.built = True
 
     def network(self, x, condition=None, spatial_condition=None, training=False):
-        def conditioned(features, i):
-            if not self.condition_projections:
-                return features
-            return features + self.condition_projections[i](condition, spatial_condition)
+        convolutions, projections = self.convolutions, self.condition_projections
 
-        x = conditioned(self.convolutions[0](x), 0)  # (B, H, W, filters)
+        def conditioned(features, i):
+            if not projections:
+                return features
+            return features + projections[i](condition, spatial_condition)
+
+        x = conditioned(convolutions[0](x), 0)  # (B, H, W, filters)
         for i in range(1, self.num_layers):
-            x = x + self.convolutions[i](tf.nn.relu(conditioned(x, i)))  # residual
+            x = x + convolutions[i](tf.nn.relu(conditioned(x, i)))  # residual
         return self.output_head(x)
 
     def get_config(self):
