@@ -1,0 +1,61 @@
+"""Every field a config has, with defaults; the other configs import it and override a few.
+
+Override any field on the command line: `--config.train.num_steps=100`.
+"""
+
+import ml_collections
+from ml_collections import config_dict
+
+
+def get_config() -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict()
+    config.seed = 0
+    # "default" (one device), "mirrored" (local GPUs) or "multi_worker" (TF_CONFIG).
+    config.strategy = "default"
+    # With "mirrored" on a CPU-only machine: split the CPU into this many replicas.
+    config.num_cpu_devices = 0
+    # Deterministic ops: a resumed or a distributed run reproduces an uninterrupted one.
+    config.deterministic = True
+
+    config.data = ml_collections.ConfigDict()
+    config.data.dataset = "digits"  # see tf_pixelcnn.data.DATASETS
+    config.data.data_dir = config_dict.placeholder(str)  # tfds dir or image folder root
+    config.data.image_size = config_dict.placeholder(tuple)  # (H, W); default: the data's
+    config.data.num_levels = 256
+    config.data.grayscale = False
+    config.data.crop = config_dict.placeholder(tuple)  # (top, left, height, width)
+    config.data.resize_images = False
+    config.data.shuffle_buffer = 50_000
+
+    config.model = ml_collections.ConfigDict()
+    config.model.name = "gated_pixel_cnn"  # gated_pixel_cnn | pixel_cnn | pixel_cnn_autoencoder
+    config.model.class_conditional = False
+    config.model.num_layers = 15
+    config.model.filters = 128
+    config.model.kernel_size = 5
+
+    config.train = ml_collections.ConfigDict()
+    config.train.num_steps = 100_000
+    config.train.global_batch_size = 64  # over all replicas and workers
+    config.train.learning_rate = 1e-3
+    config.train.learning_rate_schedule = "cosine"  # or "constant"
+    config.train.warmup_steps = 0
+    config.train.final_learning_rate_fraction = 0.0
+    config.train.gradient_clip_norm = config_dict.placeholder(float)
+    config.train.polyak_decay = config_dict.placeholder(float)  # e.g. 0.9995; eval uses it
+    config.train.jit_compile = False
+    config.train.mixed_precision = config_dict.placeholder(str)  # "mixed_float16" on GPUs
+    config.train.log_every = 100
+    config.train.checkpoint_every = 1000
+    config.train.max_checkpoints = 3
+    config.train.eval_every = 10_000
+    config.train.sample_every = 10_000
+    config.train.num_samples = 64
+
+    config.eval = ml_collections.ConfigDict()
+    config.eval.global_batch_size = 256
+
+    config.export = ml_collections.ConfigDict()
+    config.export.enabled = False
+    config.export.max_batch = 64
+    return config

@@ -1,0 +1,57 @@
+"""What the pipelines know about each supported dataset: where images and labels live."""
+
+import dataclasses
+from typing import Dict, Optional, Tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset the pipelines can read.
+
+    Attributes:
+        name: The name configs use (the tfds name where it is a tfds dataset).
+        source: "tfds", "digits" (offline, ships with scikit-learn) or "image_folder".
+        image_size: `(height, width)` of the stored images, or None where they vary.
+        channels: 1 or 3.
+        max_value: Largest stored pixel value (255; 1 for binarized MNIST; 16 for digits).
+        num_classes: Number of labels, or None where the dataset has none.
+        train_split, test_split: Split names of the source.
+    """
+
+    name: str
+    source: str
+    image_size: Optional[Tuple[int, int]]
+    channels: int
+    max_value: int = 255
+    num_classes: Optional[int] = None
+    train_split: str = "train"
+    test_split: str = "test"
+
+    @property
+    def has_labels(self) -> bool:
+        return self.num_classes is not None
+
+
+DATASETS: Dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        DatasetSpec("digits", "digits", (8, 8), 1, max_value=16, num_classes=10),
+        DatasetSpec("image_folder", "image_folder", None, 3),
+        DatasetSpec("cifar10", "tfds", (32, 32), 3, num_classes=10),
+        DatasetSpec("mnist", "tfds", (28, 28), 1, num_classes=10),
+        DatasetSpec("binarized_mnist", "tfds", (28, 28), 1, max_value=1),
+        DatasetSpec("imagenet_resized/32x32", "tfds", (32, 32), 3, 255, 1000, test_split="validation"),
+        DatasetSpec("imagenet_resized/64x64", "tfds", (64, 64), 3, 255, 1000, test_split="validation"),
+        # The PixelRNN / PixelCNN papers' ImageNet; tfds declares no fixed image shape.
+        DatasetSpec("downsampled_imagenet/32x32", "tfds", None, 3, test_split="validation"),
+        DatasetSpec("downsampled_imagenet/64x64", "tfds", None, 3, test_split="validation"),
+        DatasetSpec("celeb_a", "tfds", (218, 178), 3),
+    )
+}
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """The spec of dataset `name`; a clear error listing the choices otherwise."""
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset. Expected one of {sorted(DATASETS)}. Received: {name!r}.")
+    return DATASETS[name]

@@ -1,0 +1,205 @@
+"""Training and evaluation input pipelines: one API for tfds, the offline digits and image folders.
+
+The training stream is a function of `(seed, step)` only: epoch `e` is the split in the
+order of a buffer shuffle seeded by `(seed, e)`, and a stream restarted at `start_step`
+begins exactly where an uninterrupted run is at that step, reading at most one epoch
+to get there. Every input pipeline (one per
+worker) reads the same global stream and keeps every `num_input_pipelines`-th record,
+so the records of one global batch are the same for any number of workers and replicas:
+two workers train on exactly what one process trains on.
+"""
+
+from typing import Dict, Optional, Sequence
+
+import tensorflow as tf
+
+from tf_pixelcnn.data.dataset_specs import DatasetSpec, get_spec
+from tf_pixelcnn.data.image_preprocessing import crop_box, quantize, resize, to_grayscale
+from tf_pixelcnn.data.record_source import load_records
+
+_EPOCH_SEED_STRIDE = 1_000_003  # a prime: per-epoch shuffle seeds seed * stride + epoch
+
+
+def make_dataset(
+    dataset: str,
+    split: str = "train",
+    *,
+    global_batch_size: int,
+    image_size: Optional[Sequence[int]] = None,
+    num_levels: int = 256,
+    grayscale: bool = False,
+    crop: Optional[Sequence[int]] = None,
+    resize_images: bool = False,
+    data_dir: Optional[str] = None,
+    input_context: Optional[tf.distribute.InputContext] = None,
+    seed: int = 0,
+    start_step: int = 0,
+    num_steps: Optional[int] = None,
+    shuffle_buffer: int = 50_000,
+    training: bool = True,
+) -> tf.data.Dataset:
+    """Batches `{"image": int32 [b, H, W, C], "label": int32 [b]?, "weight": float32 [b]?}`.
+
+    Args:
+        dataset: A name of `dataset_specs.DATASETS` ("digits", "cifar10", "celeb_a", ...).
+        split: "train" or "test" (mapped to the source's split names, e.g. ImageNet's
+            "validation"), or a source split name.
+        global_batch_size: Images per step over all replicas; each batch here has
+            `input_context.get_per_replica_batch_size(global_batch_size)` images.
+        image_size: `(H, W)` of the output; default: the dataset's own size.
+        num_levels: Values per sub-pixel of the output (`[0, num_levels)`).
+        grayscale: Convert colour images to one channel (luma) before quantising.
+        crop: `(top, left, height, width)` box cut from every image first (e.g. CelebA faces).
+        resize_images: Resize every image (after the crop) to `image_size`. When False,
+            an image of another size is an error naming its record index.
+        data_dir: tfds data directory, or the root of an image folder.
+        input_context: From `strategy.distribute_datasets_from_function`; None: one pipeline.
+        seed: Seed of the shuffle order.
+        start_step: Training step the stream starts at (resumed runs).
+        num_steps: Training step the stream ends at (training only).
+        shuffle_buffer: Records in the shuffle buffer (the whole split when it is smaller).
+        training: True: the shuffled stream of full batches of steps
+            `[start_step, num_steps)`. False: one pass in
+            record order, padded with weight-0 copies to whole global batches so every
+            pipeline yields the same number of batches; average with "weight".
+
+    Raises:
+        DatasetNotPreparedError: the tfds dataset is not on disk (nothing is downloaded).
+        tf.errors.InvalidArgumentError (when iterated): a record of the wrong size or
+            channel count, or a label out of range, named by its record index.
+    """
+    spec = get_spec(dataset)
+    split = {"train": spec.train_split, "test": spec.test_split}.get(split, split)
+    records, num_records = load_records(spec, split, data_dir)
+    if num_records == 0:
+        raise ValueError(f"Dataset {dataset!r} split {split!r} has no records.")
+    image_size = tuple(image_size or spec.image_size or ())
+    if len(image_size) != 2:
+        raise ValueError(
+            f"Dataset {dataset!r} has no fixed image size: give image_size=(H, W) (and "
+            f"resize_images=True to resize). Received: image_size={image_size or None}."
+        )
+    pipelines = input_context.num_input_pipelines if input_context else 1
+    pipeline_id = input_context.input_pipeline_id if input_context else 0
+    batch_size = (
+        input_context.get_per_replica_batch_size(global_batch_size)
+        if input_context
+        else global_batch_size
+    )
+    if global_batch_size % pipelines:
+        raise ValueError(
+            f"global_batch_size must be divisible by the {pipelines} input pipelines. "
+            f"Received: global_batch_size={global_batch_size}."
+        )
+    to_example = _example_fn(
+        spec, f"{dataset}/{split}", image_size, num_levels, grayscale, crop, resize_images
+    )
+    records = records.enumerate()  # (record index, record)
+    if training:
+        if num_steps is None:
+            raise ValueError("training=True needs num_steps, the step the stream ends at.")
+        stream = _shuffled_stream(
+            records,
+            num_records,
+            seed,
+            start_step * global_batch_size,
+            num_steps * global_batch_size,
+            shuffle_buffer,
+        )
+        stream = stream.map(lambda index, record: (index, record, 1.0))
+    else:
+        stream = _padded_pass(records, num_records, global_batch_size)
+    if pipelines > 1:
+        stream = stream.shard(pipelines, pipeline_id)
+    stream = stream.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if training:
+        stream = stream.map(lambda example: {k: v for k, v in example.items() if k != "weight"})
+    stream = stream.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.deterministic = True
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    return stream.with_options(options)
+
+
+def _shuffled_stream(records, num_records, seed, start_record, end_record, shuffle_buffer):
+    """`(index, record)` stream of records [start_record, end_record); epoch e shuffled by
+    seed `seed * stride + e`, so any position is reached by skipping at most one epoch."""
+    start_epoch, offset = divmod(start_record, num_records)
+    end_epoch = -(-end_record // num_records)  # ceil
+    buffer = min(shuffle_buffer, num_records)
+    epochs = [
+        records.shuffle(buffer, seed=seed * _EPOCH_SEED_STRIDE + e, reshuffle_each_iteration=False)
+        for e in range(start_epoch, max(end_epoch, start_epoch + 1))
+    ]
+    return _concatenate(epochs).skip(offset).take(end_record - start_record)
+
+
+def _concatenate(datasets):
+    """Concatenation as a balanced tree (depth log2(n), not n)."""
+    while len(datasets) > 1:
+        pairs = [datasets[i : i + 2] for i in range(0, len(datasets), 2)]
+        datasets = [pair[0].concatenate(pair[1]) if len(pair) == 2 else pair[0] for pair in pairs]
+    return datasets[0]
+
+
+def _padded_pass(records, num_records, global_batch_size):
+    """One pass, then weight-0 repeats of the first records up to whole global batches."""
+    weighted = records.map(lambda index, record: (index, record, 1.0))
+    padding = (-num_records) % global_batch_size
+    if padding:
+        filler = records.repeat().take(padding).map(lambda index, record: (index, record, 0.0))
+        weighted = weighted.concatenate(filler)
+    return weighted
+
+
+def _example_fn(
+    spec: DatasetSpec, where: str, image_size, num_levels, grayscale, crop, resize_images
+):
+    if not 2 <= num_levels <= 256:
+        raise ValueError(f"num_levels must be in [2, 256]. Received: num_levels={num_levels}.")
+    height, width = image_size
+
+    def to_example(index, record, weight) -> Dict[str, tf.Tensor]:
+        image = record["image"]
+        where_index = [f"{where}: record index", index]
+        if "path" in record:
+            where_index += ["file", record["path"]]
+        checks = [
+            tf.debugging.Assert(
+                tf.equal(tf.shape(image)[-1], spec.channels),
+                [f"expected {spec.channels} channels;"] + where_index + ["shape", tf.shape(image)],
+            )
+        ]
+        image = crop_box(image, crop)
+        if resize_images:
+            image = resize(image, image_size)
+        else:
+            checks.append(
+                tf.debugging.Assert(
+                    tf.reduce_all(tf.equal(tf.shape(image)[:2], [height, width])),
+                    [f"expected images of {height}x{width} (set resize_images=True to "
+                     "resize);"] + where_index + ["shape", tf.shape(image)],
+                )
+            )
+        if grayscale:
+            image = to_grayscale(image)
+        example = {"weight": tf.cast(weight, tf.float32)}
+        if spec.has_labels:
+            label = record["label"]
+            checks.append(
+                tf.debugging.Assert(
+                    tf.logical_and(label >= 0, label < spec.num_classes),
+                    [f"expected labels in [0, {spec.num_classes});"] + where_index
+                    + ["label", label],
+                )
+            )
+            example["label"] = label
+        elif "label" in record:
+            example["label"] = record["label"]
+        with tf.control_dependencies(checks):
+            levels = quantize(image, num_levels, spec.max_value)
+        channels = 1 if grayscale else spec.channels
+        example["image"] = tf.ensure_shape(levels, [height, width, channels])
+        return example
+
+    return to_example

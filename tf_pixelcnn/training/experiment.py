@@ -1,0 +1,109 @@
+"""Builds the pieces of a training run from the plain nested dict of a config.
+
+The config (`launch/configs/*.py`, written to `workdir/config.json`) has the sections
+`data`, `model`, `train` and `eval`; each section's keys are the keyword arguments of
+one library call (`make_dataset`, the model class, the optimizer), so the library never
+depends on the config system.
+"""
+
+from typing import Any, Dict, Mapping, Tuple
+
+import keras
+
+from tf_pixelcnn.data.dataset_specs import get_spec
+from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
+from tf_pixelcnn.models.pixel_cnn import PixelCNN
+from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
+
+MODELS = {
+    "gated_pixel_cnn": GatedPixelCNN,
+    "pixel_cnn": PixelCNN,
+    "pixel_cnn_autoencoder": PixelCNNAutoencoder,
+}
+DATA_KEYS = (
+    "dataset", "data_dir", "image_size", "num_levels", "grayscale", "crop", "resize_images",
+    "shuffle_buffer",
+)  # fmt: skip
+
+
+def image_shape(data_config: Mapping[str, Any]) -> Tuple[int, int, int]:
+    """`(H, W, C)` of the images the pipeline yields for `data_config`."""
+    spec = get_spec(data_config["dataset"])
+    size = data_config.get("image_size") or spec.image_size
+    if not size:
+        raise ValueError(
+            f"Dataset {spec.name!r} has no fixed image size: set data.image_size=(H, W)."
+        )
+    channels = 1 if data_config.get("grayscale") else spec.channels
+    return (int(size[0]), int(size[1]), channels)
+
+
+def dataset_kwargs(data_config: Mapping[str, Any]) -> Dict[str, Any]:
+    """Keyword arguments of `make_dataset` from the `data` section."""
+    unknown = sorted(set(data_config) - set(DATA_KEYS))
+    if unknown:
+        raise ValueError(f"Unknown data config keys {unknown}; expected some of {DATA_KEYS}.")
+    kwargs = dict(data_config)
+    for key in ("image_size", "crop"):
+        if kwargs.get(key) is not None:
+            kwargs[key] = tuple(int(v) for v in kwargs[key])
+    return kwargs
+
+
+def build_model(model_config: Mapping[str, Any], data_config: Mapping[str, Any]):
+    """The model named by `model_config["name"]`, shaped by the data it trains on.
+
+    `image_shape` and `num_levels` come from the data section; `class_conditional=True`
+    conditions on the dataset's labels (`num_classes` from the dataset).
+    """
+    kwargs = dict(model_config)
+    name = kwargs.pop("name")
+    if name not in MODELS:
+        raise ValueError(f"model.name must be one of {sorted(MODELS)}. Received: {name!r}.")
+    spec = get_spec(data_config["dataset"])
+    if kwargs.pop("class_conditional", False):
+        if not spec.has_labels:
+            raise ValueError(
+                f"model.class_conditional=True, but dataset {spec.name!r} has no labels."
+            )
+        kwargs["num_classes"] = spec.num_classes
+    return MODELS[name](
+        image_shape=image_shape(data_config), num_levels=data_config["num_levels"], **kwargs
+    )
+
+
+def build_optimizer(train_config: Mapping[str, Any]) -> keras.optimizers.Optimizer:
+    """Adam with linear warm-up, then cosine decay to `final_learning_rate_fraction` (or
+    constant with `learning_rate_schedule="constant"`), optional gradient clipping and a
+    loss-scale wrapper under mixed_float16."""
+    steps = int(train_config["num_steps"])
+    warmup = int(train_config.get("warmup_steps", 0))
+    peak = float(train_config["learning_rate"])
+    kind = train_config.get("learning_rate_schedule", "cosine")
+    if kind == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=peak if warmup == 0 else 0.0,
+            decay_steps=max(steps - warmup, 1),
+            alpha=float(train_config.get("final_learning_rate_fraction", 0.0)),
+            warmup_target=peak if warmup else None,
+            warmup_steps=warmup,
+        )
+    elif kind == "constant":
+        learning_rate = peak
+    else:
+        raise ValueError(
+            f"learning_rate_schedule must be 'cosine' or 'constant'. Received: {kind!r}."
+        )
+    clip = train_config.get("gradient_clip_norm")
+    optimizer = keras.optimizers.Adam(
+        learning_rate=learning_rate, global_clipnorm=float(clip) if clip else None
+    )
+    if train_config.get("mixed_precision") == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def current_learning_rate(optimizer) -> float:
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    rate = inner.learning_rate
+    return float(rate.numpy() if hasattr(rate, "numpy") else rate)

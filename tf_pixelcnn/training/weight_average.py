@@ -1,0 +1,48 @@
+"""Polyak (exponential moving) averaging of model weights, for evaluation and export."""
+
+import contextlib
+from typing import Sequence
+
+import tensorflow as tf
+
+
+class WeightAverage(tf.Module):
+    """Keeps `average = decay * average + (1 - decay) * weight` for every weight.
+
+    Create it under the strategy's scope; call `update()` after each optimizer step in
+    cross-replica context (the trainer's step function does). Checkpoint it with the
+    model. `swapped_in()` puts the averages into the model for evaluation, sampling or
+    export and restores the trained weights afterwards.
+
+    Args:
+        variables: The model's weights.
+        decay: Per-step decay, e.g. 0.9995 (Polyak & Juditsky 1992; used for evaluation by
+            the PixelCNN papers' successors, e.g. PixelCNN++).
+    """
+
+    def __init__(self, variables: Sequence[tf.Variable], decay: float, name: str = "average"):
+        super().__init__(name=name)
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"decay must be in (0, 1). Received: decay={decay}.")
+        self.decay = decay
+        self._weights = list(variables)
+        self.averages = [
+            tf.Variable(v.read_value(), trainable=False, name=f"average_{i}")
+            for i, v in enumerate(self._weights)
+        ]
+
+    def update(self) -> None:
+        for average, weight in zip(self.averages, self._weights):
+            average.assign(self.decay * average + (1.0 - self.decay) * weight)
+
+    @contextlib.contextmanager
+    def swapped_in(self):
+        """Within the block the model holds the averaged weights."""
+        trained = [tf.identity(v.read_value()) for v in self._weights]
+        for weight, average in zip(self._weights, self.averages):
+            weight.assign(average)
+        try:
+            yield
+        finally:
+            for weight, value in zip(self._weights, trained):
+                weight.assign(value)
