@@ -17,6 +17,10 @@ setuptools.setup(
         "importlib_resources>=6",  # tfds download_and_prepare on Python 3.11
         "numpy>=1.26,<3",
         "absl-py>=2.1,<3",
+        # Configs as code with command-line overrides (--config.train.num_steps=...).
+        "ml_collections>=1.0,<2",
+        # tf.summary's implementation; TensorFlow 2.21 no longer installs it.
+        "tensorboard>=2.21,<2.22",
         # The offline default dataset: scikit-learn ships the 8x8 digits in its wheel.
         "scikit-learn>=1.5,<2",
     ],

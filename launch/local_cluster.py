@@ -4,8 +4,9 @@ python launch/local_cluster.py --num_workers=2 -- \\
     python launch/train.py --config=launch/configs/smoke.py --workdir=DIR \\
     --config.strategy=multi_worker
 
-Each worker gets its own `TF_CONFIG` (free localhost ports) and a log file
-(`--worker_logs`, default a new temporary directory); worker 0 (the chief) is also echoed to
+Each worker gets its own `TF_CONFIG` (free localhost ports), a log file and a pid file
+(`worker_<i>.log`, `worker_<i>.pid` in `--worker_logs`, default a new temporary
+directory); worker 0 (the chief) is also echoed to
 the console. If any worker fails, the others are stopped and this exits with its code;
 every worker is bounded by `--timeout` (exit code 124). SIGTERM / Ctrl-C are forwarded.
 """
@@ -75,6 +76,8 @@ def run_cluster(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        with open(os.path.join(log_dir, f"worker_{index}.pid"), "w") as f:
+            f.write(str(process.pid))
         thread = threading.Thread(
             target=_copy_output,
             args=(process.stdout, log_path, echo_chief and index == 0),

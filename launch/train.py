@@ -10,12 +10,14 @@ tf_pixelcnn.training.train_and_evaluate; a second run with the same DIR resumes.
 
 import json
 import os
+import sys
 
 from absl import app, flags
 from ml_collections import config_flags
 
+from tf_pixelcnn.data.record_source import DatasetNotPreparedError
 from tf_pixelcnn.training.strategies import chief_by_tf_config
-from tf_pixelcnn.training.train_and_evaluate import train_and_evaluate
+from tf_pixelcnn.training.train_and_evaluate import NonFiniteLossError, train_and_evaluate
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A launch/configs/*.py file.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Checkpoints, summaries, samples, export.")
@@ -32,7 +34,10 @@ def main(argv):
         os.makedirs(_WORKDIR.value, exist_ok=True)
         with open(os.path.join(_WORKDIR.value, CONFIG_FILE), "w") as f:
             json.dump(config, f, indent=2, default=list)
-    train_and_evaluate(config, _WORKDIR.value)
+    try:
+        train_and_evaluate(config, _WORKDIR.value)
+    except (NonFiniteLossError, DatasetNotPreparedError) as error:
+        sys.exit(f"train.py: {type(error).__name__}: {error}")  # exit code 1, no traceback
 
 
 if __name__ == "__main__":

@@ -183,6 +183,12 @@ class _Run:
 
     # --- The loop -------------------------------------------------------------------
 
+    def checkpoint_variables(self):
+        variables = list(self.model.variables) + list(self.optimizer.variables)
+        if self.average is not None:
+            variables += list(self.average.averages)
+        return variables
+
     def _checkpoint_manager(self) -> tf.train.CheckpointManager:
         directory = self.checkpoint_dir
         if not self.chief:  # every worker saves; only the chief's copy is kept
@@ -230,6 +236,12 @@ class _Run:
             jit_compile=bool(train.get("jit_compile", False)),
         )
         iterator = iter(self._distributed("train", True, start_step=start_step))
+        state = [
+            v for v in self.checkpoint_variables() if tf.as_dtype(v.dtype).is_floating
+        ]
+        all_finite = tf.function(
+            lambda: tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in state])
+        )
         log_every = int(train.get("log_every", 100))
         checkpoint_every = int(train.get("checkpoint_every", 1000))
         eval_every = int(train.get("eval_every", 0))
@@ -243,7 +255,7 @@ class _Run:
             if not math.isfinite(loss):
                 raise NonFiniteLossError(
                     f"The training loss became {loss} at step {step} (bits/dim of that step's "
-                    f"batch). Stopped before writing any checkpoint after it; the newest "
+                    f"batch). Stopped without checkpointing it; the newest "
                     f"checkpoint is {tf.train.latest_checkpoint(self.checkpoint_dir)}. Lower "
                     "train.learning_rate or set train.gradient_clip_norm, then restart."
                 )
@@ -262,6 +274,14 @@ class _Run:
                     progress.update(step, **{"bits/dim": mean_loss})
                 window_loss, window_steps, window_start = 0.0, 0, time.monotonic()
             if step % checkpoint_every == 0 or step == self.num_steps:
+                if not bool(all_finite()):  # never checkpoint a state that went inf/NaN
+                    raise NonFiniteLossError(
+                        f"The model or optimizer state became NaN or infinite at step {step} "
+                        f"(that step's loss was {loss}). Stopped without checkpointing it; the "
+                        f"newest checkpoint is {tf.train.latest_checkpoint(self.checkpoint_dir)}"
+                        ". Lower train.learning_rate or set train.gradient_clip_norm, then "
+                        "restart."
+                    )
                 manager.save(checkpoint_number=step)
             if eval_every and step % eval_every == 0 and step < self.num_steps:
                 self._log_eval(step, writers["eval"])

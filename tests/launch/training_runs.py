@@ -1,0 +1,95 @@
+"""Helpers for tests that run launch/train.py and launch/local_cluster.py as processes."""
+
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+from typing import Dict, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+# The smoke config with enough steps to be killed part-way, and a weight average so that
+# its restore is checked too.
+SMOKE = (
+    "--config=launch/configs/smoke.py",
+    "--config.train.num_steps=400",
+    "--config.train.checkpoint_every=50",
+    "--config.train.log_every=100",
+    "--config.train.polyak_decay=0.9",
+)
+
+
+def train_command(workdir, *overrides: str) -> list:
+    return [sys.executable, "launch/train.py", f"--workdir={workdir}", *SMOKE, *overrides]
+
+
+def cluster_command(workdir, *overrides: str, num_workers: int = 2, timeout: float = 300) -> list:
+    return [
+        sys.executable,
+        "launch/local_cluster.py",
+        f"--num_workers={num_workers}",
+        f"--timeout={timeout}",
+        f"--worker_logs={workdir}_logs",
+        "--",
+        *train_command(workdir, "--config.strategy=multi_worker", *overrides),
+    ]
+
+
+def run(command: Sequence[str], timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        list(command), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def run_ok(command: Sequence[str], timeout: float = 300) -> subprocess.CompletedProcess:
+    result = run(command, timeout)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def start_and_kill_after_checkpoint(
+    command: Sequence[str], checkpoint_path: pathlib.Path, pid_to_kill=None, timeout=300
+) -> int:
+    """Starts `command`, SIGKILLs it (or `pid_to_kill(process)`) once `checkpoint_path`
+    exists, and returns the process's exit code."""
+    process = subprocess.Popen(
+        list(command), cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while not checkpoint_path.exists():
+            assert process.poll() is None, f"{command} ended before {checkpoint_path} appeared"
+            assert time.monotonic() < deadline, f"no {checkpoint_path} after {timeout} s"
+            time.sleep(0.02)
+        os.kill(pid_to_kill(process) if pid_to_kill else process.pid, signal.SIGKILL)
+        return process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def final_weights(workdir) -> Dict[str, np.ndarray]:
+    """Every model, optimizer and weight-average value of the newest checkpoint."""
+    path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    assert path is not None, f"no checkpoint in {workdir}"
+    reader = tf.train.load_checkpoint(path)
+    return {
+        key: reader.get_tensor(key)
+        for key in reader.get_variable_to_shape_map()
+        if key.startswith(("model/", "optimizer/", "average/")) and "OBJECT_GRAPH" not in key
+    }
+
+
+def max_difference(a: Dict[str, np.ndarray], b: Dict[str, np.ndarray]) -> float:
+    assert sorted(a) == sorted(b)
+    return max(float(np.max(np.abs(a[k].astype(np.float64) - b[k]), initial=0.0)) for k in a)
+
+
+def latest_step(workdir) -> int:
+    path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    return int(path.rsplit("-", 1)[1]) if path else 0
