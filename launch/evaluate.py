@@ -20,8 +20,10 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     result = evaluate_checkpoint(_CONFIG.value.to_dict(), _WORKDIR.value, _CHECKPOINT.value)
-    print(f"{result['checkpoint']} (step {result['step']}): "
-          f"test bits/dim {result['test_bits_per_dim']:.4f}")
+    print(
+        f"{result['checkpoint']} (step {result['step']}): "
+        f"test bits/dim {result['test_bits_per_dim']:.4f}"
+    )
     print(json.dumps(result))
 
 

@@ -1,4 +1,4 @@
-"""export/export_saved_model.py from a workdir (demo output), as a user runs it."""
+"""export/export_saved_model.py from a training workdir, as a user runs it."""
 
 import os
 import pathlib
@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from tf_pixelcnn.training import demo
+from configs import smoke
+from tf_pixelcnn.training.train_and_evaluate import train_and_evaluate
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -26,8 +27,10 @@ def run(*args):
 
 
 def test_workdir_to_saved_model_versions(tmp_path):
-    workdir = tmp_path / "demo"
-    demo.run_demo(str(workdir), num_steps=3, num_layers=1, filters=4, log_every=3)
+    workdir = tmp_path / "smoke"
+    config = smoke.get_config()
+    config.train.num_steps, config.model.num_layers, config.train.num_samples = 3, 1, 0
+    train_and_evaluate(config.to_dict(), str(workdir))
     base = tmp_path / "models"
     first = run(f"--workdir={workdir}", f"--export_base={base}", "--max_batch=8")
     assert first.returncode == 0, first.stderr[-2000:]

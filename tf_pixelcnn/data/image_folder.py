@@ -53,7 +53,10 @@ def list_image_folder(root: str, split: str) -> Tuple[List[str], Optional[List[i
         return loose, None, []
     paths, labels = [], []
     for label, name in enumerate(label_names):
-        for path in sorted(_images_in(os.path.join(split_dir, name))):
+        label_dir = os.path.join(split_dir, name)
+        if not tf.io.gfile.isdir(label_dir):  # a class this split has no images of
+            continue
+        for path in sorted(_images_in(label_dir)):
             paths.append(path)
             labels.append(label)
     if not paths:

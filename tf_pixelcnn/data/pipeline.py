@@ -177,8 +177,9 @@ def _example_fn(
             checks.append(
                 tf.debugging.Assert(
                     tf.reduce_all(tf.equal(tf.shape(image)[:2], [height, width])),
-                    [f"expected images of {height}x{width} (set resize_images=True to "
-                     "resize);"] + where_index + ["shape", tf.shape(image)],
+                    [f"expected images of {height}x{width} (set resize_images=True to resize);"]
+                    + where_index
+                    + ["shape", tf.shape(image)],
                 )
             )
         if grayscale:
@@ -189,7 +190,8 @@ def _example_fn(
             checks.append(
                 tf.debugging.Assert(
                     tf.logical_and(label >= 0, label < spec.num_classes),
-                    [f"expected labels in [0, {spec.num_classes});"] + where_index
+                    [f"expected labels in [0, {spec.num_classes});"]
+                    + where_index
                     + ["label", label],
                 )
             )

@@ -53,7 +53,7 @@ def _tfds_records(spec: DatasetSpec, split: str, data_dir: Optional[str]):
         raise DatasetNotPreparedError(
             f"Dataset {spec.name!r} (split {split!r}) is not prepared in "
             f"{builder.data_dir if data_dir is None else data_dir}. Prepare it once, with "
-            f"network access:\n  python -c \"import tensorflow_datasets as tfds; "
+            f'network access:\n  python -c "import tensorflow_datasets as tfds; '
             f"tfds.builder('{spec.name}', data_dir=DATA_DIR).download_and_prepare()\"\n"
             "then pass --config.data.data_dir=DATA_DIR (some datasets, e.g. ImageNet, need "
             "manual downloads first: see their tfds catalog page). Training never downloads: "

@@ -72,31 +72,36 @@ def build_model(model_config: Mapping[str, Any], data_config: Mapping[str, Any])
     )
 
 
-def build_optimizer(train_config: Mapping[str, Any]) -> keras.optimizers.Optimizer:
-    """Adam with linear warm-up, then cosine decay to `final_learning_rate_fraction` (or
-    constant with `learning_rate_schedule="constant"`), optional gradient clipping and a
-    loss-scale wrapper under mixed_float16."""
+def learning_rate_schedule(train_config: Mapping[str, Any]):
+    """Linear warm-up to `learning_rate`, then cosine decay to
+    `final_learning_rate_fraction` of it (or a constant with
+    `learning_rate_schedule="constant"`)."""
     steps = int(train_config["num_steps"])
     warmup = int(train_config.get("warmup_steps", 0))
     peak = float(train_config["learning_rate"])
     kind = train_config.get("learning_rate_schedule", "cosine")
-    if kind == "cosine":
-        learning_rate = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=peak if warmup == 0 else 0.0,
-            decay_steps=max(steps - warmup, 1),
-            alpha=float(train_config.get("final_learning_rate_fraction", 0.0)),
-            warmup_target=peak if warmup else None,
-            warmup_steps=warmup,
-        )
-    elif kind == "constant":
-        learning_rate = peak
-    else:
+    if kind == "constant":
+        return peak
+    if kind != "cosine":
         raise ValueError(
             f"learning_rate_schedule must be 'cosine' or 'constant'. Received: {kind!r}."
         )
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak if warmup == 0 else 0.0,
+        decay_steps=max(steps - warmup, 1),
+        alpha=float(train_config.get("final_learning_rate_fraction", 0.0)),
+        warmup_target=peak if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
+def build_optimizer(train_config: Mapping[str, Any]) -> keras.optimizers.Optimizer:
+    """Adam on `learning_rate_schedule`, with optional global gradient-norm clipping and a
+    loss-scale wrapper under mixed_float16."""
     clip = train_config.get("gradient_clip_norm")
     optimizer = keras.optimizers.Adam(
-        learning_rate=learning_rate, global_clipnorm=float(clip) if clip else None
+        learning_rate=learning_rate_schedule(train_config),
+        global_clipnorm=float(clip) if clip else None,
     )
     if train_config.get("mixed_precision") == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)

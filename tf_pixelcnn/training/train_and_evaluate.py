@@ -7,7 +7,8 @@ MultiWorkerMirroredStrategy, with checkpoints, evaluation, summaries and samples
       checkpoints/       tf.train.CheckpointManager: model, optimizer, weight average
       train/  eval/      TensorBoard summaries
       samples/           PNG grids of samples during training; samples.png at the end
-      export/<version>/  the SavedModel, when config.export.enabled
+      model.keras        the final model (Polyak-averaged weights when kept)
+      export/<version>/  the SavedModel of the same, when config.export.enabled
       results.json       final test bits/dim and timings
 
 Only the chief writes these; other workers checkpoint into `workdir/tmp_worker_<i>/`
@@ -61,7 +62,7 @@ def train_and_evaluate(config: Mapping[str, Any], workdir: str) -> Dict[str, Any
         NonFiniteLossError: the loss became NaN or infinite (the message names the step;
             the checkpoints written before it are intact).
     """
-    train_config, data_config = config["train"], config["data"]
+    train_config = config["train"]
     strategy = make_strategy(config["strategy"], config.get("num_cpu_devices") or None)
     keras.utils.set_random_seed(int(config["seed"]))
     if config.get("deterministic", True):
@@ -87,7 +88,7 @@ def evaluate_checkpoint(
     checkpoint = checkpoint or tf.train.latest_checkpoint(run.checkpoint_dir)
     if checkpoint is None:
         raise FileNotFoundError(f"No checkpoint in {run.checkpoint_dir}: train first.")
-    run.checkpoint.restore(checkpoint).expect_partial().assert_existing_objects_matched()
+    run.restore(checkpoint)
     bits = run.evaluate()
     step = int(run.optimizer.iterations.numpy())
     return {"checkpoint": checkpoint, "step": step, "test_bits_per_dim": bits}
@@ -183,6 +184,17 @@ class _Run:
 
     # --- The loop -------------------------------------------------------------------
 
+    def restore(self, path: str) -> None:
+        """Restores every model, optimizer and average value from `path`, or says why not."""
+        try:
+            self.checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+        except (AssertionError, ValueError) as error:
+            raise ValueError(
+                f"Checkpoint {path} does not match this config's model and optimizer (was "
+                "the workdir trained with another config?). Use a new --workdir, or the "
+                f"config in {os.path.join(self.workdir, 'config.json')}. ({error})"
+            ) from None
+
     def checkpoint_variables(self):
         variables = list(self.model.variables) + list(self.optimizer.variables)
         if self.average is not None:
@@ -206,7 +218,7 @@ class _Run:
         train, chief = self.train_config, self.chief
         latest = tf.train.latest_checkpoint(self.checkpoint_dir)
         if latest:  # every worker reads the chief's newest checkpoint
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            self.restore(latest)
         manager = self._checkpoint_manager()
         handler = tf.distribute.experimental.PreemptionCheckpointHandler(
             getattr(self.strategy, "cluster_resolver", None), manager
@@ -236,9 +248,7 @@ class _Run:
             jit_compile=bool(train.get("jit_compile", False)),
         )
         iterator = iter(self._distributed("train", True, start_step=start_step))
-        state = [
-            v for v in self.checkpoint_variables() if tf.as_dtype(v.dtype).is_floating
-        ]
+        state = [v for v in self.checkpoint_variables() if tf.as_dtype(v.dtype).is_floating]
         all_finite = tf.function(
             lambda: tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in state])
         )
@@ -299,7 +309,7 @@ class _Run:
             if samples:
                 shutil.copyfile(samples, os.path.join(self.workdir, "samples.png"))
                 results["samples"] = os.path.join(self.workdir, "samples.png")
-            results.update(self._export())
+            results.update(self._write_final_model())
             with tf.io.gfile.GFile(os.path.join(self.workdir, "results.json"), "w") as f:
                 json.dump(results, f, indent=2)
         else:
@@ -316,12 +326,11 @@ class _Run:
             print(f"step {step}: test bits/dim {bits:.4f}", flush=True)
         return bits
 
-    def _export(self) -> Dict[str, str]:
-        export = self.config.get("export", {})
-        if not export.get("enabled"):
-            return {}
-        # Rebuilt from the final checkpoint outside the strategy: plain variables export
-        # the same way for every strategy.
+    def _write_final_model(self) -> Dict[str, str]:
+        """`model.keras` and, when enabled, the SavedModel: the final weights, averaged when
+        the config keeps an average (as evaluation uses them)."""
+        # Rebuilt from the final checkpoint outside the strategy: plain variables save and
+        # export the same way for every strategy.
         from tf_pixelcnn.serving.export_saved_model import export_saved_model
         from tf_pixelcnn.training.workdir_model import restore_from_workdir
 
@@ -333,10 +342,14 @@ class _Run:
             ).expect_partial()
             for weight, value in zip(model.trainable_variables, average.averages):
                 weight.assign(value)
-        path = export_saved_model(
-            model,
-            os.path.join(self.workdir, "export"),
-            max_batch=export.get("max_batch") or None,
-        )
-        print(f"SavedModel: {path}", flush=True)
-        return {"saved_model": path}
+        paths = {"model": os.path.join(self.workdir, "model.keras")}
+        model.save(paths["model"])
+        export = self.config.get("export", {})
+        if export.get("enabled"):
+            paths["saved_model"] = export_saved_model(
+                model,
+                os.path.join(self.workdir, "export"),
+                max_batch=export.get("max_batch") or None,
+            )
+            print(f"SavedModel: {paths['saved_model']}", flush=True)
+        return paths

@@ -27,7 +27,7 @@ class WeightAverage(tf.Module):
         self.decay = decay
         self._weights = list(variables)
         self.averages = [
-            tf.Variable(tf.identity(v.value), trainable=False, name=f"average_{i}")
+            tf.Variable(tf.identity(tf.convert_to_tensor(v)), trainable=False, name=f"average_{i}")
             for i, v in enumerate(self._weights)
         ]
 
@@ -38,7 +38,7 @@ class WeightAverage(tf.Module):
     @contextlib.contextmanager
     def swapped_in(self):
         """Within the block the model holds the averaged weights."""
-        trained = [tf.identity(v.value) for v in self._weights]
+        trained = [tf.identity(tf.convert_to_tensor(v)) for v in self._weights]
         for weight, average in zip(self._weights, self.averages):
             weight.assign(average)
         try:

@@ -1,0 +1,89 @@
+"""A folder of the user's own images through the same pipeline."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_pixelcnn import data
+from tf_pixelcnn.data.image_folder import list_image_folder
+from tf_pixelcnn.utils.image_grid import write_png
+
+
+def _write(path, image):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_png(str(path), image.astype(np.uint8))
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Real digits as 8x8 RGB PNGs: train/{zero,one}/ and test/{one}/."""
+    images, labels = data.load_digits("all", num_levels=256)
+    rgb = np.repeat(images, 3, axis=-1)
+    for i in range(12):
+        label = int(labels[i] % 2)
+        _write(tmp_path / "train" / ("one" if label else "zero") / f"{i:03d}.png", rgb[i])
+    for i in range(12, 15):
+        _write(tmp_path / "test" / "one" / f"{i:03d}.png", rgb[i])
+    return tmp_path, rgb, labels
+
+
+def test_labels_are_the_sorted_folder_names_of_the_train_split(folder):
+    root, _, _ = folder
+    paths, labels, names = list_image_folder(str(root), "test")
+    assert names == ["one", "zero"] and labels == [0, 0, 0] and len(paths) == 3
+
+
+def test_folder_pipeline_yields_the_images_quantised(folder):
+    root, rgb, _ = folder
+    dataset = data.make_dataset(
+        "image_folder",
+        "test",
+        global_batch_size=3,
+        data_dir=str(root),
+        image_size=(8, 8),
+        num_levels=16,
+        training=False,
+    )
+    batch = next(iter(dataset))
+    np.testing.assert_array_equal(batch["image"].numpy(), rgb[12:15] // 16)
+    np.testing.assert_array_equal(batch["label"].numpy(), [0, 0, 0])
+    stream = data.make_dataset(
+        "image_folder",
+        global_batch_size=4,
+        data_dir=str(root),
+        image_size=(4, 4),
+        resize_images=True,
+        grayscale=True,
+        num_steps=2,
+    )
+    assert next(iter(stream))["image"].shape == (4, 4, 4, 1)
+
+
+def test_wrong_size_and_corrupt_files_are_errors_not_drops(folder):
+    root, rgb, _ = folder
+    _write(root / "train" / "zero" / "big.png", np.zeros((9, 8, 3)))
+    dataset = data.make_dataset(
+        "image_folder", global_batch_size=13, data_dir=str(root), image_size=(8, 8), num_steps=1
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"big\.png.*\[9 8 3\]"):
+        next(iter(dataset))
+    (root / "train" / "zero" / "big.png").write_bytes(b"not an image")
+    dataset = data.make_dataset(
+        "image_folder", global_batch_size=13, data_dir=str(root), image_size=(8, 8), num_steps=1
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        next(iter(dataset))
+
+
+def test_folder_layout_errors(folder, tmp_path):
+    root, rgb, _ = folder
+    with pytest.raises(FileNotFoundError, match="No image folder at .*valid"):
+        list_image_folder(str(root), "valid")
+    _write(root / "test" / "two" / "x.png", rgb[0])
+    with pytest.raises(ValueError, match=r"label folders \['two'\] that the train split lacks"):
+        list_image_folder(str(root), "test")
+    _write(root / "train" / "loose.png", rgb[0])
+    with pytest.raises(ValueError, match="both in label folders"):
+        list_image_folder(str(root), "train")
+    with pytest.raises(ValueError, match="needs data_dir"):
+        data.make_dataset("image_folder", global_batch_size=2, num_steps=1)

@@ -1,0 +1,110 @@
+"""make_dataset: deterministic, resumable, shardable streams; padded evaluation passes."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_pixelcnn import data
+
+
+def _take(dataset, count):
+    return [{k: v.numpy() for k, v in batch.items()} for batch in dataset.take(count)]
+
+
+def _digits(**kwargs):
+    kwargs.setdefault("num_levels", 17)
+    kwargs.setdefault("num_steps", 100)
+    return data.make_dataset("digits", global_batch_size=kwargs.pop("batch", 64), **kwargs)
+
+
+def test_offline_digits_batches_are_labelled_integer_images():
+    batch = _take(_digits(), 1)[0]
+    assert batch["image"].shape == (64, 8, 8, 1) and batch["image"].dtype == np.int32
+    assert batch["image"].min() >= 0 and batch["image"].max() <= 16
+    assert batch["label"].shape == (64,) and set(batch["label"]) <= set(range(10))
+    assert "weight" not in batch
+
+
+def test_order_is_a_function_of_the_seed():
+    a, b, c = (_take(_digits(seed=s), 3) for s in (1, 1, 2))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x["image"], y["image"])
+    assert not np.array_equal(a[0]["label"], c[0]["label"])
+
+
+@pytest.mark.parametrize("start_step", [1, 22, 23, 45])  # 1438 records: epochs end at 22.5, 45
+def test_a_restarted_stream_continues_where_the_uninterrupted_one_is(start_step):
+    full = _take(_digits(seed=3, num_steps=50), 50)
+    resumed = _take(_digits(seed=3, num_steps=50, start_step=start_step), 50)
+    assert len(resumed) == 50 - start_step
+    for x, y in zip(full[start_step:], resumed):
+        np.testing.assert_array_equal(x["image"], y["image"])
+        np.testing.assert_array_equal(x["label"], y["label"])
+
+
+def test_every_epoch_is_a_permutation_of_the_split():
+    # 1438 train records, batches of 719: steps 0-1 are epoch 0, steps 2-3 epoch 1.
+    batches = _take(_digits(batch=719, num_steps=4, seed=5), 4)
+    train_images, _ = data.load_digits("train")
+    for epoch in (batches[:2], batches[2:]):
+        images = np.concatenate([b["image"] for b in epoch]).reshape(1438, -1)
+        expected = train_images.reshape(1438, -1).astype(np.int32)
+        np.testing.assert_array_equal(
+            np.unique(images, axis=0, return_counts=True)[1],
+            np.unique(expected, axis=0, return_counts=True)[1],
+        )
+    assert not np.array_equal(batches[0]["label"], batches[2]["label"])
+
+
+@pytest.mark.parametrize("pipelines", [2, 4])
+def test_sharded_pipelines_together_read_the_global_batch(pipelines):
+    whole = _take(_digits(batch=16, seed=7, num_steps=5), 5)
+    shards = []
+    for index in range(pipelines):
+        context = tf.distribute.InputContext(pipelines, index, pipelines)
+        shards.append(_take(_digits(batch=16, seed=7, num_steps=5, input_context=context), 5))
+    for step in range(5):
+        labels = np.stack([shards[i][step]["label"] for i in range(pipelines)], axis=1)
+        np.testing.assert_array_equal(labels.reshape(-1), whole[step]["label"])
+        assert shards[0][step]["image"].shape[0] == 16 // pipelines
+
+
+def test_evaluation_pass_is_padded_with_zero_weights_to_whole_batches():
+    batches = _take(
+        data.make_dataset("digits", "test", global_batch_size=100, training=False, num_levels=17),
+        10,
+    )
+    assert len(batches) == 4  # 359 test images -> 400
+    weights = np.concatenate([b["weight"] for b in batches])
+    assert weights.sum() == 359 and np.all(weights[359:] == 0)
+    test_images, test_labels = data.load_digits("test")
+    images = np.concatenate([b["image"] for b in batches])
+    np.testing.assert_array_equal(images[:359], test_images)  # record order
+    np.testing.assert_array_equal(np.concatenate([b["label"] for b in batches])[:359], test_labels)
+
+
+def test_evaluation_shards_yield_equal_batch_counts():
+    counts = []
+    for index in range(3):
+        context = tf.distribute.InputContext(3, index, 3)
+        dataset = data.make_dataset(
+            "digits", "test", global_batch_size=30, training=False, input_context=context
+        )
+        counts.append(sum(1 for _ in dataset))
+    assert counts == [12, 12, 12]  # 359 -> 360 records, 10 per batch per pipeline
+
+
+def test_levels_and_grayscale_options():
+    batch = _take(_digits(num_levels=2), 1)[0]
+    assert set(np.unique(batch["image"])) <= {0, 1}
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="Unknown dataset.*Received: 'cifar'"):
+        data.make_dataset("cifar", global_batch_size=8, num_steps=1)
+    with pytest.raises(ValueError, match="num_levels must be in"):
+        _digits(num_levels=300)
+    with pytest.raises(ValueError, match="needs num_steps"):
+        data.make_dataset("digits", global_batch_size=8)
+    with pytest.raises(ValueError, match="divisible by the 3 input pipelines"):
+        _digits(batch=20, input_context=tf.distribute.InputContext(3, 0, 4))
