@@ -46,6 +46,24 @@ def test_killed_worker_stops_the_cluster_and_a_restart_resumes(one_process, tmp_
     assert runs.max_difference(one_process, runs.final_weights(workdir)) < 1e-5
 
 
+def test_preemption_notice_to_one_worker_checkpoints_all_at_one_step(one_process, tmp_path):
+    workdir = tmp_path / "preempted"
+    pid_file = pathlib.Path(f"{workdir}_logs/worker_1.pid")
+    code = runs.start_and_kill_after_checkpoint(
+        runs.cluster_command(workdir),
+        workdir / "checkpoints" / "ckpt-100.index",
+        pid_to_kill=lambda cluster: int(pid_file.read_text()),
+        signum=runs.signal.SIGTERM,
+    )
+    assert code == 42
+    saved_at = runs.latest_step(workdir)
+    assert 100 < saved_at < 400 and saved_at % 50  # the handler's checkpoint
+    chief_log = pathlib.Path(f"{workdir}_logs/worker_0.log").read_text()
+    assert "PreemptionCheckpointHandler: Starting saving a checkpoint" in chief_log
+    runs.run_ok(runs.cluster_command(workdir))
+    assert runs.max_difference(one_process, runs.final_weights(workdir)) < 1e-5
+
+
 def test_a_failing_worker_fails_the_cluster_fast(tmp_path):
     script = (
         "import json, os, sys, time; task = json.loads(os.environ['TF_CONFIG'])['task'];"

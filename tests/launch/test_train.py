@@ -66,6 +66,20 @@ def test_killed_run_resumes_to_the_same_weights(reference, tmp_path):
     assert runs.max_difference(runs.final_weights(reference[0]), runs.final_weights(workdir)) < 1e-5
 
 
+def test_preemption_notice_saves_at_the_current_step_and_resumes(reference, tmp_path):
+    workdir = tmp_path / "preempted"
+    code = runs.start_and_kill_after_checkpoint(
+        runs.train_command(workdir),
+        workdir / "checkpoints" / "ckpt-100.index",
+        signum=runs.signal.SIGTERM,
+    )
+    assert code == 42  # PreemptionCheckpointHandler's exit after its checkpoint
+    saved_at = runs.latest_step(workdir)
+    assert 100 < saved_at < 400 and saved_at % 50  # saved by the handler, not the schedule
+    runs.run_ok(runs.train_command(workdir))
+    assert runs.max_difference(runs.final_weights(reference[0]), runs.final_weights(workdir)) < 1e-5
+
+
 def test_evaluate_binary_reproduces_the_final_evaluation(reference):
     workdir, _ = reference
     result = runs.run_ok(

@@ -53,10 +53,14 @@ def run_ok(command: Sequence[str], timeout: float = 300) -> subprocess.Completed
 
 
 def start_and_kill_after_checkpoint(
-    command: Sequence[str], checkpoint_path: pathlib.Path, pid_to_kill=None, timeout=300
+    command: Sequence[str],
+    checkpoint_path: pathlib.Path,
+    pid_to_kill=None,
+    timeout=300,
+    signum=signal.SIGKILL,
 ) -> int:
-    """Starts `command`, SIGKILLs it (or `pid_to_kill(process)`) once `checkpoint_path`
-    exists, and returns the process's exit code."""
+    """Starts `command`, sends `signum` to it (or to `pid_to_kill(process)`) once
+    `checkpoint_path` exists, and returns the process's exit code."""
     process = subprocess.Popen(
         list(command), cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -66,7 +70,7 @@ def start_and_kill_after_checkpoint(
             assert process.poll() is None, f"{command} ended before {checkpoint_path} appeared"
             assert time.monotonic() < deadline, f"no {checkpoint_path} after {timeout} s"
             time.sleep(0.02)
-        os.kill(pid_to_kill(process) if pid_to_kill else process.pid, signal.SIGKILL)
+        os.kill(pid_to_kill(process) if pid_to_kill else process.pid, signum)
         return process.wait(timeout=120)
     finally:
         if process.poll() is None:

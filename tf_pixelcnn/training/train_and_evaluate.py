@@ -220,8 +220,14 @@ class _Run:
         if latest:  # every worker reads the chief's newest checkpoint
             self.restore(latest)
         manager = self._checkpoint_manager()
+        # A preemption notice (SIGTERM on any worker) makes every worker save at the same
+        # step, named by the step, then exit (code 42 outside GCP: TensorFlow's default).
         handler = tf.distribute.experimental.PreemptionCheckpointHandler(
-            getattr(self.strategy, "cluster_resolver", None), manager
+            getattr(self.strategy, "cluster_resolver", None),
+            manager,
+            termination_config=tf.distribute.experimental.TerminationConfig(
+                save_fn=lambda: manager.save(checkpoint_number=self.optimizer.iterations)
+            ),
         )
         if chief:
             write_model_config(self.model, self.workdir)
