@@ -79,3 +79,25 @@ def test_missing_dataset_fails_at_once_and_says_how_to_prepare(tmp_path):
     message = str(error.value)
     assert "download_and_prepare()" in message and str(tmp_path) in message
     assert "--config.data.data_dir" in message
+
+
+@pytest.mark.parametrize("in_memory_bytes", [0, 10**9])  # streamed, then held in memory
+def test_tfds_stream_resumes_and_shards_like_one_pipeline(tmp_path, in_memory_bytes):
+    def batches(start_step=0, context=None):
+        dataset = data.make_dataset(
+            "cifar10", global_batch_size=4, data_dir=str(tmp_path), num_steps=8, seed=2,
+            start_step=start_step, input_context=context, shuffle_buffer=5,
+            in_memory_bytes=in_memory_bytes,
+        )  # fmt: skip
+        return [b["image"].numpy() for b in dataset]
+
+    with tfds.testing.mock_data(num_examples=10):  # 10 records: epochs end mid-batch
+        whole = batches()
+        np.testing.assert_array_equal(np.stack(batches(start_step=5)), np.stack(whole[5:]))
+        halves = [batches(context=tf.distribute.InputContext(2, i, 2)) for i in range(2)]
+    assert len(whole) == 8
+    for step in range(8):
+        interleaved = np.stack([halves[0][step], halves[1][step]], axis=1).reshape(4, 32, 32, 3)
+        np.testing.assert_array_equal(interleaved, whole[step])
+    epoch = np.concatenate(whole)[:10].reshape(10, -1)
+    assert len(np.unique(epoch, axis=0)) == 10  # an epoch is a permutation of the 10 records

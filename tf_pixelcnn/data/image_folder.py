@@ -64,19 +64,10 @@ def list_image_folder(root: str, split: str) -> Tuple[List[str], Optional[List[i
     return paths, labels, label_names
 
 
-def image_folder_records(root: str, split: str, channels: int) -> Tuple[tf.data.Dataset, int]:
-    """Records `{"image": uint8 [h, w, channels], "label": int32, "path": string}` of a folder."""
-    paths, labels, _ = list_image_folder(root, split)
-    columns = {"path": tf.constant(paths)}
-    if labels is not None:
-        columns["label"] = tf.constant(labels, tf.int32)
-
-    def decode(record):
-        contents = tf.io.read_file(record["path"])
-        image = tf.io.decode_image(contents, channels=channels, expand_animations=False)
-        return {**record, "image": tf.ensure_shape(image, [None, None, channels])}
-
-    return tf.data.Dataset.from_tensor_slices(columns).map(decode), len(paths)
+def decode_image_file(path: tf.Tensor, channels: int) -> tf.Tensor:
+    """`uint8 [h, w, channels]` of the image file at `path` (first frame of a GIF)."""
+    image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+    return tf.ensure_shape(image, [None, None, channels])
 
 
 def _images_in(directory: str) -> List[str]:

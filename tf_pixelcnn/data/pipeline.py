@@ -1,12 +1,16 @@
 """Training and evaluation input pipelines: one API for tfds, the offline digits and image folders.
 
-The training stream is a function of `(seed, step)` only: epoch `e` is the split in the
-order of a buffer shuffle seeded by `(seed, e)`, and a stream restarted at `start_step`
-begins exactly where an uninterrupted run is at that step, reading at most one epoch
-to get there. Every input pipeline (one per
-worker) reads the same global stream and keeps every `num_input_pipelines`-th record,
-so the records of one global batch are the same for any number of workers and replicas:
-two workers train on exactly what one process trains on.
+The training stream is a function of `(seed, step)` only, so a run restarted at
+`start_step` reads exactly what an uninterrupted run reads from that step on:
+  * splits held in memory (the digits, image folders' file lists, MNIST, CIFAR-10): record
+    position p of the stream is row `index_shuffle(p mod N, seed=(seed, p div N))`, a
+    stateless permutation per epoch; nothing is skipped on restart;
+  * streamed splits (ImageNet, CelebA): epoch e is the split in the order of a buffer
+    shuffle seeded by `seed * 1000003 + e`; a restart reads at most one epoch to get back.
+Every input pipeline (one per worker) follows the same global stream and keeps every
+`num_input_pipelines`-th record, so the records of one global batch are the same for any
+number of workers and replicas: two workers train on exactly what one process trains on.
+Images are read, decoded (image folders) and preprocessed after that sharding.
 """
 
 from typing import Dict, Optional, Sequence
@@ -15,7 +19,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.data.dataset_specs import DatasetSpec, get_spec
 from tf_pixelcnn.data.image_preprocessing import crop_box, quantize, resize, to_grayscale
-from tf_pixelcnn.data.record_source import load_records
+from tf_pixelcnn.data.record_source import DEFAULT_IN_MEMORY_BYTES, load_records
 
 _EPOCH_SEED_STRIDE = 1_000_003  # a prime: per-epoch shuffle seeds seed * stride + epoch
 
@@ -37,6 +41,7 @@ def make_dataset(
     num_steps: Optional[int] = None,
     shuffle_buffer: int = 50_000,
     training: bool = True,
+    in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES,
 ) -> tf.data.Dataset:
     """Batches `{"image": int32 [b, H, W, C], "label": int32 [b]?, "weight": float32 [b]?}`.
 
@@ -57,7 +62,8 @@ def make_dataset(
         seed: Seed of the shuffle order.
         start_step: Training step the stream starts at (resumed runs).
         num_steps: Training step the stream ends at (training only).
-        shuffle_buffer: Records in the shuffle buffer (the whole split when it is smaller).
+        shuffle_buffer: Records in the shuffle buffer of streamed splits (the whole split
+            when it is smaller).
         training: True: the shuffled stream of full batches of steps
             `[start_step, num_steps)`. False: one pass in
             record order, padded with weight-0 copies to whole global batches so every
@@ -70,7 +76,8 @@ def make_dataset(
     """
     spec = get_spec(dataset)
     split = {"train": spec.train_split, "test": spec.test_split}.get(split, split)
-    records, num_records = load_records(spec, split, data_dir)
+    records = load_records(spec, split, data_dir, in_memory_bytes)
+    num_records = records.count
     if num_records == 0:
         raise ValueError(f"Dataset {dataset!r} split {split!r} has no records.")
     image_size = tuple(image_size or spec.image_size or ())
@@ -91,26 +98,31 @@ def make_dataset(
             f"global_batch_size must be divisible by the {pipelines} input pipelines. "
             f"Received: global_batch_size={global_batch_size}."
         )
+    if training and num_steps is None:
+        raise ValueError("training=True needs num_steps, the step the stream ends at.")
     to_example = _example_fn(
         spec, f"{dataset}/{split}", image_size, num_levels, grayscale, crop, resize_images
     )
-    records = records.enumerate()  # (record index, record)
-    if training:
-        if num_steps is None:
-            raise ValueError("training=True needs num_steps, the step the stream ends at.")
-        stream = _shuffled_stream(
-            records,
-            num_records,
-            seed,
-            start_step * global_batch_size,
-            num_steps * global_batch_size,
-            shuffle_buffer,
-        )
-        stream = stream.map(lambda index, record: (index, record, 1.0))
+    # (record index, record, weight) in global order, then this pipeline's share.
+    if records.table is not None:
+        stream = _table_stream(
+            records, seed, global_batch_size, start_step, num_steps, training, pipelines,
+            pipeline_id,
+        )  # fmt: skip
     else:
-        stream = _padded_pass(records, num_records, global_batch_size)
-    if pipelines > 1:
-        stream = stream.shard(pipelines, pipeline_id)
+        if training:
+            stream = _shuffled_stream(
+                records.stream.enumerate(),
+                num_records,
+                seed,
+                start_step * global_batch_size,
+                num_steps * global_batch_size,
+                shuffle_buffer,
+            ).map(lambda index, record: (index, record, 1.0))
+        else:
+            stream = _padded_pass(records.stream.enumerate(), num_records, global_batch_size)
+        if pipelines > 1:
+            stream = stream.shard(pipelines, pipeline_id)
     stream = stream.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if training:
         stream = stream.map(lambda example: {k: v for k, v in example.items() if k != "weight"})
@@ -119,6 +131,35 @@ def make_dataset(
     options.deterministic = True
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return stream.with_options(options)
+
+
+def _table_stream(
+    records, seed, global_batch_size, start_step, num_steps, training, pipelines, pipeline_id
+):
+    """`(index, record, weight)` of an in-memory split, this pipeline's share."""
+    count = records.count
+    if training:
+        positions = tf.data.Dataset.range(
+            start_step * global_batch_size, num_steps * global_batch_size
+        )
+    else:
+        positions = tf.data.Dataset.range(count + (-count) % global_batch_size)
+    if pipelines > 1:
+        positions = positions.shard(pipelines, pipeline_id)
+    table = {key: tf.constant(column) for key, column in records.table.items()}
+
+    def row(position):
+        if training:  # position p: row index_shuffle(p mod N) of epoch p div N
+            epoch_seed = tf.stack([tf.constant(seed, tf.int64), position // count])
+            index = tf.random.experimental.index_shuffle(position % count, epoch_seed, count - 1)
+            weight = 1.0
+        else:  # record order, then weight-0 repeats up to whole global batches
+            index = position % count
+            weight = tf.cast(position < count, tf.float32)
+        record = records.decode({key: tf.gather(column, index) for key, column in table.items()})
+        return index, record, weight
+
+    return positions.map(row, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def _shuffled_stream(records, num_records, seed, start_record, end_record, shuffle_buffer):

@@ -1,30 +1,61 @@
-"""The undecorated records of one split: tfds, the offline digits, or an image folder."""
+"""The records of one split: the offline digits, an image folder, or a tfds dataset.
 
-from typing import Optional, Tuple
+A split is either a *table* (arrays in memory, random access: the digits, the file list
+of an image folder, and tfds datasets of fixed image size up to `in_memory_bytes`, e.g.
+MNIST and CIFAR-10) or a *stream* (a tf.data.Dataset in record order: ImageNet, CelebA).
+The pipeline shuffles tables exactly (a stateless permutation per epoch) and streams with
+a seeded buffer.
+"""
 
+import dataclasses
+from typing import Callable, Dict, Optional
+
+import numpy as np
 import tensorflow as tf
 
 from tf_pixelcnn.data.dataset_specs import DatasetSpec
-from tf_pixelcnn.data.image_folder import image_folder_records
+from tf_pixelcnn.data.image_folder import decode_image_file, list_image_folder
+
+DEFAULT_IN_MEMORY_BYTES = 2 * 1024**3
 
 
 class DatasetNotPreparedError(FileNotFoundError):
     """A tfds dataset is not on disk; the message says how to prepare it."""
 
 
-def load_records(
-    spec: DatasetSpec, split: str, data_dir: Optional[str] = None
-) -> Tuple[tf.data.Dataset, int]:
-    """Records `{"image": uint8 [h, w, c], "label": int32 (where labelled)}` and their count.
+@dataclasses.dataclass
+class Records:
+    """One split. Exactly one of `table` and `stream` is set.
 
-    The order is fixed (no file shuffling): the pipeline shuffles from its own seed, so
-    the order is a function of the seed only.
+    Attributes:
+        count: Number of records.
+        table: Columns of equal length (`"image"` uint8 [N, h, w, c] or `"path"`,
+            optional `"label"` int32 [N]).
+        stream: Records `{"image", "label"?}` in a fixed order.
+        decode: Turns a table row into a record (reads image files); identity otherwise.
+    """
+
+    count: int
+    table: Optional[Dict[str, np.ndarray]] = None
+    stream: Optional[tf.data.Dataset] = None
+    decode: Callable = lambda record: record
+
+
+def load_records(
+    spec: DatasetSpec,
+    split: str,
+    data_dir: Optional[str] = None,
+    in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES,
+) -> Records:
+    """The records of `split`: `{"image": uint8 [h, w, c], "label": int32}` (labelled data).
 
     Args:
         spec: The dataset.
         split: A split of the source (`spec.train_split` / `spec.test_split`).
         data_dir: tfds data directory (default: tfds' own, `~/tensorflow_datasets`), or
             the root of an image folder.
+        in_memory_bytes: tfds splits of fixed image size up to this many bytes of pixels
+            are loaded into memory once (exact shuffling, random access).
 
     Raises:
         DatasetNotPreparedError: a tfds dataset that is not prepared; never downloads.
@@ -33,16 +64,23 @@ def load_records(
         from tf_pixelcnn.data.digits import load_digits
 
         images, labels = load_digits(split, num_levels=spec.max_value + 1)
-        records = {"image": images, "label": labels}
-        return tf.data.Dataset.from_tensor_slices(records), len(labels)
+        return Records(len(labels), table={"image": images, "label": labels})
     if spec.source == "image_folder":
         if not data_dir:
             raise ValueError("dataset='image_folder' needs data_dir, the folder's root.")
-        return image_folder_records(data_dir, split, spec.channels)
-    return _tfds_records(spec, split, data_dir)
+        paths, labels, _ = list_image_folder(data_dir, split)
+        table = {"path": np.array(paths)}
+        if labels is not None:
+            table["label"] = np.array(labels, np.int32)
+
+        def decode(record):
+            return {**record, "image": decode_image_file(record["path"], spec.channels)}
+
+        return Records(len(paths), table=table, decode=decode)
+    return _tfds_records(spec, split, data_dir, in_memory_bytes)
 
 
-def _tfds_records(spec: DatasetSpec, split: str, data_dir: Optional[str]):
+def _tfds_records(spec: DatasetSpec, split: str, data_dir: Optional[str], in_memory_bytes):
     import tensorflow_datasets as tfds  # deferred: importing tfds takes seconds
 
     builder = tfds.builder(spec.name, data_dir=data_dir)
@@ -70,4 +108,11 @@ def _tfds_records(spec: DatasetSpec, split: str, data_dir: Optional[str]):
     count = int(dataset.cardinality())
     if count < 0:  # unknown (e.g. tfds.testing.mock_data): count once
         count = int(dataset.reduce(0, lambda total, _: total + 1))
-    return dataset, count
+    shape = dataset.element_spec["image"].shape
+    if shape.is_fully_defined() and count * shape.num_elements() <= in_memory_bytes:
+        columns = {key: [] for key in dataset.element_spec}
+        for batch in dataset.batch(4096).as_numpy_iterator():
+            for key, values in batch.items():
+                columns[key].append(values)
+        return Records(count, table={k: np.concatenate(v) for k, v in columns.items()})
+    return Records(count, stream=dataset)
