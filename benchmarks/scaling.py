@@ -1,11 +1,11 @@
 """Steps/s and images/s of the same training run on 1 process, 2 mirrored CPU replicas and
 2 MultiWorkerMirroredStrategy workers on this machine.
 
-    python benchmarks/scaling.py [--steps=200] [--config=launch/configs/demo.py]
+    python benchmarks/scaling.py [--steps=300] [--config=launch/configs/demo.py]
 
 Each run is `launch/train.py` (through `launch/local_cluster.py` for the workers) with the
-same config, seed and global batch; time is the training loop's own (`train_seconds` of
-results.json: after start-up, including the first step's tracing and the checkpoints).
+same config, seed and global batch; the rate is results.json's `images_per_second`: the
+training loop after its first log window (start-up and tracing excluded).
 All runs share this machine's CPU cores, so replicas split the same compute: this measures
 the cost of the distribution machinery (all-reduce, per-step synchronisation over
 loopback), not a speed-up. On real GPUs each replica brings its own accelerator, and the
@@ -26,7 +26,7 @@ from absl import app, flags
 from report import write_report  # benchmarks/report.py
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-_STEPS = flags.DEFINE_integer("steps", 200, "Training steps per run.")
+_STEPS = flags.DEFINE_integer("steps", 300, "Training steps per run.")
 _CONFIG = flags.DEFINE_string("config", "launch/configs/demo.py", "Config of every run.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "/tmp/tf_pixelcnn_benchmarks", "Results.")
 
@@ -36,7 +36,8 @@ def run(name: str, workdir: str, extra, cluster: int = 0) -> dict:
         sys.executable, "launch/train.py", f"--config={_CONFIG.value}", f"--workdir={workdir}",
         f"--config.train.num_steps={_STEPS.value}", "--config.train.eval_every=0",
         "--config.train.num_samples=0", "--config.export.enabled=False",
-        f"--config.train.checkpoint_every={_STEPS.value}", *extra,
+        f"--config.train.checkpoint_every={_STEPS.value}", "--config.train.log_every=20",
+        *extra,
     ]  # fmt: skip
     command = train
     if cluster:

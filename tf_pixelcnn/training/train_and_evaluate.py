@@ -55,7 +55,8 @@ def train_and_evaluate(config: Mapping[str, Any], workdir: str) -> Dict[str, Any
         workdir: Output directory; shared storage for multi-worker runs.
 
     Returns:
-        On the chief, `{"step", "test_bits_per_dim", "train_seconds", ...}` (also written
+        On the chief, `{"step", "test_bits_per_dim", "train_seconds", "images_per_second",
+        ...}` (also written
         to `workdir/results.json`); on other workers the same without files written.
 
     Raises:
@@ -265,6 +266,7 @@ class _Run:
         progress = ProgressLine(self.num_steps, items_per_step=self.global_batch_size)
         window_loss, window_steps, window_start = 0.0, 0, time.monotonic()
         train_start, step = time.monotonic(), start_step
+        steady_start = None  # (step, time) after the first window, which includes tracing
         while step < self.num_steps:
             loss = float(handler.run(train_step, iterator))
             step += 1
@@ -289,6 +291,7 @@ class _Run:
                 if chief:
                     progress.update(step, **{"bits/dim": mean_loss})
                 window_loss, window_steps, window_start = 0.0, 0, time.monotonic()
+                steady_start = steady_start or (step, window_start)
             if step % checkpoint_every == 0 or step == self.num_steps:
                 if not bool(all_finite()):  # never checkpoint a state that went inf/NaN
                     raise NonFiniteLossError(
@@ -303,11 +306,19 @@ class _Run:
                 self._log_eval(step, writers["eval"])
             if sample_every and step % sample_every == 0 and step < self.num_steps:
                 self._write_samples(step, writers["eval"])
-        train_seconds = time.monotonic() - train_start
+        end = time.monotonic()
+        train_seconds = end - train_start
+        steady_images_per_second = None
+        if steady_start and step > steady_start[0]:
+            steady_images_per_second = (
+                (step - steady_start[0]) * self.global_batch_size / (end - steady_start[1])
+            )
         results = {
             "step": step,
             "test_bits_per_dim": self._log_eval(step, writers["eval"]),
             "train_seconds": train_seconds,
+            # after the first log window (tracing), including checkpoints and evaluations
+            "images_per_second": steady_images_per_second,
             "resumed_from_step": start_step,
         }
         samples = self._write_samples(step, writers["eval"])
