@@ -73,3 +73,14 @@ def test_a_workdir_of_another_model_is_a_clear_error(tmp_path):
     other.model.filters = 16
     with pytest.raises(ValueError, match="does not match this config's model"):
         train_and_evaluate(other.to_dict(), str(tmp_path))
+
+
+def test_mixed_bfloat16_trains_and_restores_the_global_policy(tmp_path):
+    import keras
+
+    config = _config(mixed_precision="mixed_bfloat16", num_steps=6, num_samples=2)
+    results = train_and_evaluate(config.to_dict(), str(tmp_path))
+    assert np.isfinite(results["test_bits_per_dim"]) and results["test_bits_per_dim"] < 4.2
+    assert keras.mixed_precision.global_policy().name == "float32"
+    saved = keras.models.load_model(str(tmp_path / "model.keras"))
+    assert saved.dtype_policy.name == "mixed_bfloat16"

@@ -85,8 +85,10 @@ class HorizontalStackConv2D(keras.layers.Layer):
 
     def masked_kernel(self):
         """`[1, ⌈n/2⌉, in_channels, filters]`: the kernel with the current-pixel tap masked."""
-        left, current = self.kernel[:, :-1], self.kernel[:, -1:]
-        return tf.concat([left, current * tf.constant(self.current_pixel_mask)], axis=1)
+        kernel = tf.cast(self.kernel, self.compute_dtype)  # mixed precision: bf16/f16
+        left, current = kernel[:, :-1], kernel[:, -1:]
+        mask = tf.constant(self.current_pixel_mask, self.compute_dtype)
+        return tf.concat([left, current * mask], axis=1)
 
     @property
     def padding(self):

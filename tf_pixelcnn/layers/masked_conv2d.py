@@ -94,7 +94,8 @@ class MaskedConv2D(keras.layers.Layer):
         return mask
 
     def call(self, inputs):
-        kernel = tf.cast(self.kernel * tf.constant(self.mask), self.compute_dtype)
+        kernel = tf.cast(self.kernel, self.compute_dtype)  # mixed precision: bf16/f16
+        kernel = kernel * tf.constant(self.mask, self.compute_dtype)
         outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding="SAME")
         if self.bias is not None:
             outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, self.compute_dtype))
