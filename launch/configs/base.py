@@ -33,6 +33,8 @@ def get_config() -> ml_collections.ConfigDict:
     config.model.num_layers = 15
     config.model.filters = 128
     config.model.kernel_size = 5
+    # gated_pixel_cnn: a mixture of this many discretized logistics instead of a softmax.
+    config.model.num_mixture_components = config_dict.placeholder(int)
 
     config.train = ml_collections.ConfigDict()
     config.train.num_steps = 100_000

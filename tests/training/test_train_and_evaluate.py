@@ -84,3 +84,10 @@ def test_mixed_bfloat16_trains_and_restores_the_global_policy(tmp_path):
     assert keras.mixed_precision.global_policy().name == "float32"
     saved = keras.models.load_model(str(tmp_path / "model.keras"))
     assert saved.dtype_policy.name == "mixed_bfloat16"
+
+
+def test_logistic_mixture_model_trains_and_samples(tmp_path):
+    config = _config(num_steps=6, num_samples=2)
+    config.model.num_mixture_components = 3
+    results = train_and_evaluate(config.to_dict(), str(tmp_path))
+    assert np.isfinite(results["test_bits_per_dim"]) and (tmp_path / "samples.png").exists()

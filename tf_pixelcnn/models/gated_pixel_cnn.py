@@ -3,6 +3,9 @@
 from typing import Optional, Sequence
 
 import keras
+import tensorflow as tf
+
+from tf_pixelcnn import likelihood, logistic_mixture
 
 from tf_pixelcnn.layers import masks
 from tf_pixelcnn.layers.build_once import build_once
@@ -34,6 +37,12 @@ class GatedPixelCNN(AutoregressiveImageModel):
         condition_dim: Float vectors `[batch, condition_dim]` as h (eq. 4), or None.
         spatial_condition: Condition through s = m(h) and 1×1 convolutions (eq. 5).
         spatial_condition_filters: Channels of s.
+        num_mixture_components: Output a discretized mixture of this many logistics per
+            pixel (PixelCNN++ with channel coupling; Kolesnikov & Lampert 2017) instead of
+            a softmax per sub-pixel. The network then predicts all C values of a pixel
+            from the pixels before it (one colour group), and `call` returns the mixture
+            parameters `[B, H, W, tf_pixelcnn.logistic_mixture.num_parameters(K, C)]`.
+            Sampled with the naive sampler.
 
     Example:
         >>> model = GatedPixelCNN(image_shape=(8, 8, 1), num_layers=2, filters=8,
@@ -60,6 +69,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
         condition_dim: Optional[int] = None,
         spatial_condition: bool = False,
         spatial_condition_filters: int = 32,
+        num_mixture_components: Optional[int] = None,
         **kwargs,
     ):
         super().__init__(
@@ -76,7 +86,15 @@ class GatedPixelCNN(AutoregressiveImageModel):
         self.num_layers = num_layers
         self.filters = filters
         self.kernel_size = kernel_size
+        if num_mixture_components is not None and num_mixture_components < 1:
+            raise ValueError(
+                "num_mixture_components must be >= 1 or None. Received: "
+                f"num_mixture_components={num_mixture_components}."
+            )
+        self.num_mixture_components = num_mixture_components
         channels = self.image_shape[2]
+        # A mixture predicts the whole pixel at once: the current pixel is one group.
+        groups = 1 if num_mixture_components else channels
         set_numbered_layers(
             self,
             "gated_block",
@@ -85,7 +103,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
                     filters,
                     kernel_size,
                     mask_type="A" if i == 0 else "B",
-                    num_color_groups=channels,
+                    num_color_groups=groups,
                     condition_dim=self.block_condition_dim,
                     spatial_condition_channels=self.block_spatial_channels,
                     name=f"gated_block_{i}",
@@ -93,7 +111,11 @@ class GatedPixelCNN(AutoregressiveImageModel):
                 for i in range(num_layers)
             ],
         )
-        self.output_head = PixelOutputHead(num_levels, channels, filters, name="output_head")
+        if num_mixture_components:
+            outputs = logistic_mixture.num_parameters(num_mixture_components, channels)
+            self.output_head = PixelOutputHead(outputs, 1, filters, name="output_head")
+        else:
+            self.output_head = PixelOutputHead(num_levels, channels, filters, name="output_head")
         self.build()  # every shape is known: weights exist from construction on
 
     @property
@@ -115,12 +137,32 @@ class GatedPixelCNN(AutoregressiveImageModel):
         v, h = shift_down(x), x  # the vertical stack runs one row behind (see GatedBlock)
         for block in self.blocks:
             v, h = block((v, h), condition=condition, spatial_condition=spatial_condition)
+        if self.num_mixture_components:
+            return self.output_head(h)[..., 0, :]  # (B, H, W, P) mixture parameters
         return self.output_head(h)  # (B, H, W, C, L)
+
+    def pixel_log_prob(self, images, condition=None, training=False) -> tf.Tensor:
+        """log p of every sub-pixel `[B, H, W, C]` (softmax), or of every pixel `[B, H, W]`
+        (logistic mixture: its channels are modelled jointly)."""
+        outputs = self(images, condition=condition, training=training)
+        if self.num_mixture_components:
+            return logistic_mixture.pixel_log_prob(
+                outputs, tf.cast(images, tf.int32), self.num_mixture_components, self.num_levels
+            )
+        return likelihood.pixel_log_prob_from_logits(outputs, images)
+
+    def log_prob(self, images, condition=None, training=False) -> tf.Tensor:
+        """log p(x | condition) in nats, `float32 [batch]`."""
+        pixel = self.pixel_log_prob(images, condition=condition, training=training)
+        return tf.reduce_sum(pixel, axis=tf.range(1, tf.rank(pixel)))
 
     def get_config(self):
         config = super().get_config()
         config.update(
-            num_layers=self.num_layers, filters=self.filters, kernel_size=self.kernel_size
+            num_layers=self.num_layers,
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            num_mixture_components=self.num_mixture_components,
         )
         return config
 

@@ -32,7 +32,8 @@ from tf_pixelcnn.sampling import random_stream
 
 
 def supports_cached_sampling(model) -> bool:
-    return isinstance(model, GatedPixelCNN)
+    """GatedPixelCNNs with a softmax output (logistic mixtures: naive sampling for now)."""
+    return isinstance(model, GatedPixelCNN) and not model.num_mixture_components
 
 
 def dense_weights(conv_layer, dtype):

@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from tf_pixelcnn import logistic_mixture
 from tf_pixelcnn.sampling import random_stream
 
 
@@ -41,6 +42,53 @@ def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None
         )  # (B,)
         position = tf.reshape(tf.one_hot(t, num_steps, dtype=tf.int32), [height, width, channels])
         return t + 1, images + position[None] * values[:, None, None, None]
+
+    _, images = tf.while_loop(
+        lambda t, _: t < last_step,
+        step,
+        (tf.constant(0), images),
+        shape_invariants=(tf.TensorShape([]), tf.TensorShape([None, height, width, channels])),
+    )
+    return images
+
+
+def naive_sample_mixture(
+    model, uniform, condition=None, log_scale_reduction=0.0, mode="sample", max_steps=None
+) -> tf.Tensor:
+    """The naive sampler of a logistic-mixture `GatedPixelCNN`: one network pass per pixel,
+    all C channels of the pixel drawn together (`logistic_mixture.sample_pixels`).
+
+    Args:
+        model: a `GatedPixelCNN` with `num_mixture_components`.
+        uniform: `float32 [batch, height, width, 1 + channels]`: per pixel the component,
+            then each channel (`random_stream.uniform_noise(seeds, (H, W, C + 1))`).
+        condition: as `naive_sample`.
+        log_scale_reduction, mode: see `logistic_mixture.sample_pixels` ("sample", "map").
+        max_steps: stop after this many pixels.
+
+    Returns:
+        `int32 [batch, height, width, channels]`.
+    """
+    height, width, channels = model.image_shape
+    num_steps = height * width
+    last_step = num_steps if max_steps is None else min(max_steps, num_steps)
+    batch = tf.shape(uniform)[0]
+    images = tf.zeros([batch, height, width, channels], tf.int32)
+
+    def step(t, images):
+        row, column = t // width, t % width
+        params = model(images, condition=condition, training=False)  # (B, H, W, P)
+        values = logistic_mixture.sample_pixels(
+            params[:, row, column],
+            uniform[:, row, column],
+            model.num_mixture_components,
+            channels,
+            model.num_levels,
+            log_scale_reduction=log_scale_reduction,
+            mode=mode,
+        )  # (B, C)
+        position = tf.reshape(tf.one_hot(t, num_steps, dtype=tf.int32), [height, width, 1])
+        return t + 1, images + position[None] * values[:, None, None, :]
 
     _, images = tf.while_loop(
         lambda t, _: t < last_step,

@@ -7,7 +7,7 @@ import tensorflow as tf
 from tf_pixelcnn.sampling import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
 from tf_pixelcnn.sampling.cached import supports_cached_sampling
-from tf_pixelcnn.sampling.naive import naive_sample
+from tf_pixelcnn.sampling.naive import naive_sample, naive_sample_mixture
 
 SAMPLERS = {"naive": naive_sample, "cached": cached_sample}
 METHODS = ("auto", *SAMPLERS)
@@ -24,6 +24,8 @@ def sample(
     method="auto",
     temperature=1.0,
     jit_compile=False,
+    log_scale_reduction=0.0,
+    mixture_mode="sample",
 ):
     """Draws images from `model` in raster order.
 
@@ -42,6 +44,10 @@ def sample(
             same seeds.
         temperature: float > 0; below 1 gives more likely, less diverse images.
         jit_compile: compile the sampler with XLA.
+        log_scale_reduction: logistic-mixture models only: subtracted from the predicted
+            log-scales (> 0: less noisy images; Kolesnikov & Lampert 2017).
+        mixture_mode: logistic-mixture models only: "sample", or "map" (sample the
+            component, take its mode).
 
     Returns:
         `int32 [num_samples, height, width, channels]` in `[0, num_levels)`.
@@ -54,9 +60,25 @@ def sample(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}.")
+    mixture = bool(getattr(model, "num_mixture_components", None))
+    if mixture_mode not in ("sample", "map"):
+        raise ValueError(
+            f"mixture_mode must be 'sample' or 'map'. Received: mixture_mode={mixture_mode!r}."
+        )
+    if not mixture and (log_scale_reduction or mixture_mode != "sample"):
+        raise ValueError(
+            "log_scale_reduction and mixture_mode apply to logistic-mixture models only. "
+            f"Received: log_scale_reduction={log_scale_reduction}, "
+            f"mixture_mode={mixture_mode!r} for a softmax {type(model).__name__}."
+        )
+    if mixture and float(temperature) != 1.0:
+        raise ValueError(
+            "temperature applies to softmax outputs; for a logistic mixture use "
+            f"log_scale_reduction or mixture_mode='map'. Received: temperature={temperature}."
+        )
     if method == "auto":
         method = "cached" if supports_cached_sampling(model) else "naive"
-    elif method == "cached" and not supports_cached_sampling(model):
+    elif method == "cached" and not supports_cached_sampling(model) and not mixture:
         raise ValueError(
             f"method='cached' needs a GatedPixelCNN. Received: {type(model).__name__}; "
             "use method='naive' or 'auto'."
@@ -71,6 +93,16 @@ def sample(
     model.condition_vector(condition)  # a missing or unexpected condition fails here, clearly
     # The random stream is drawn outside the (possibly XLA-compiled) sampler: XLA's
     # stateless generators give other numbers than TensorFlow's kernels.
+    if mixture:
+        if method == "cached":
+            raise ValueError(
+                "method='cached' does not support logistic-mixture outputs yet; use 'naive' "
+                "or 'auto'."
+            )
+        height, width, channels = model.image_shape
+        uniform = _uniform_noise(seeds, (height, width, channels + 1))
+        sampler = _compiled_mixture_sampler(model, log_scale_reduction, mixture_mode, jit_compile)
+        return sampler(uniform, condition)
     uniform = _uniform_noise(seeds, model.image_shape)
     sampler = _compiled_sampler(model, method, jit_compile)
     return sampler(uniform, condition, tf.constant(temperature, tf.float32))
@@ -88,6 +120,21 @@ def _compiled_sampler(model, method, jit_compile):
         per_model[key] = tf.function(
             lambda uniform, condition, temperature: sampler(
                 model_ref(), uniform, condition, temperature
+            ),
+            reduce_retracing=True,
+            jit_compile=jit_compile,
+        )
+    return per_model[key]
+
+
+def _compiled_mixture_sampler(model, log_scale_reduction, mode, jit_compile):
+    per_model = _compiled.setdefault(model, {})
+    key = ("mixture", float(log_scale_reduction), mode, jit_compile)
+    if key not in per_model:
+        model_ref = weakref.ref(model)
+        per_model[key] = tf.function(
+            lambda uniform, condition: naive_sample_mixture(
+                model_ref(), uniform, condition, float(log_scale_reduction), mode
             ),
             reduce_retracing=True,
             jit_compile=jit_compile,

@@ -59,6 +59,13 @@ def export_saved_model(
     Example:
         >>> path = tpc.serving.export_saved_model(model, "/tmp/models/digits")  # .../1
     """
+    if getattr(model, "num_mixture_components", None):
+        raise ValueError(
+            "Exporting logistic-mixture models is not supported yet (their log_prob is per "
+            "pixel and their sampler is not in the signatures). Received: a "
+            f"{type(model).__name__} with num_mixture_components="
+            f"{model.num_mixture_components}."
+        )
     endpoints = signatures.endpoints(model, max_batch)
     version = versioned_directory.resolve_version(export_base, version)
 

@@ -56,7 +56,7 @@ def build_model(model_config: Mapping[str, Any], data_config: Mapping[str, Any])
     `image_shape` and `num_levels` come from the data section; `class_conditional=True`
     conditions on the dataset's labels (`num_classes` from the dataset).
     """
-    kwargs = dict(model_config)
+    kwargs = {k: v for k, v in model_config.items() if v is not None}  # None: the default
     name = kwargs.pop("name")
     if name not in MODELS:
         raise ValueError(f"model.name must be one of {sorted(MODELS)}. Received: {name!r}.")
