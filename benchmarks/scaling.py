@@ -53,10 +53,10 @@ def run(name: str, workdir: str, extra, cluster: int = 0) -> dict:
         results = json.load(f)
     with open(os.path.join(workdir, "config.json")) as f:
         batch = json.load(f)["train"]["global_batch_size"]
-    seconds = results["train_seconds"]
+    images_per_second = results["images_per_second"]
     return {
-        "steps_per_second": _STEPS.value / seconds,
-        "images_per_second": _STEPS.value * batch / seconds,
+        "steps_per_second": images_per_second / batch,
+        "images_per_second": images_per_second,
         "test_bits_per_dim": results["test_bits_per_dim"],
     }
 

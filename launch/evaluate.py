@@ -1,25 +1,43 @@
 """Test-split bits/dim of a checkpoint (the newest in DIR/checkpoints/ by default).
 
-python launch/evaluate.py --config=launch/configs/demo.py --workdir=/tmp/tf_pixelcnn_demo
+python launch/evaluate.py --workdir=/tmp/tf_pixelcnn_demo          # the run's config.json
+python launch/evaluate.py --config=launch/configs/demo.py --workdir=DIR --checkpoint=DIR/checkpoints/ckpt-250
+
+Evaluates with the run's own settings (DIR/config.json, written by train.py: data, model,
+Polyak averaging, precision) unless --config is given, on one device.
 """
 
 import json
+import os
+import sys
 
 from absl import app, flags
 from ml_collections import config_flags
 
-from tf_pixelcnn.training.train_and_evaluate import evaluate_checkpoint
+from tf_pixelcnn.training.train_and_evaluate import CheckpointMismatchError, evaluate_checkpoint
 
-_CONFIG = config_flags.DEFINE_config_file("config", None, "The run's launch/configs/*.py.")
+_CONFIG = config_flags.DEFINE_config_file("config", None, "A config; default DIR/config.json.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's directory.")
 _CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A checkpoint prefix; default: newest.")
-flags.mark_flags_as_required(["config", "workdir"])
+flags.mark_flags_as_required(["workdir"])
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    result = evaluate_checkpoint(_CONFIG.value.to_dict(), _WORKDIR.value, _CHECKPOINT.value)
+    if _CONFIG.value is not None:
+        config = json.loads(json.dumps(_CONFIG.value.to_dict(), default=list))
+    else:
+        path = os.path.join(_WORKDIR.value, "config.json")
+        if not os.path.exists(path):
+            sys.exit(f"evaluate.py: no {path}; pass --config=launch/configs/<name>.py.")
+        with open(path) as f:
+            config = json.load(f)
+    config = {**config, "strategy": "default", "num_cpu_devices": 0}  # one device
+    try:
+        result = evaluate_checkpoint(config, _WORKDIR.value, _CHECKPOINT.value)
+    except (FileNotFoundError, CheckpointMismatchError) as error:
+        sys.exit(f"evaluate.py: {type(error).__name__}: {error}")
     print(
         f"{result['checkpoint']} (step {result['step']}): "
         f"test bits/dim {result['test_bits_per_dim']:.4f}"

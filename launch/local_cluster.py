@@ -102,7 +102,7 @@ def run_cluster(
                 exit_code = failed[0].returncode
                 index = processes.index(failed[0])
                 print(
-                    f"local_cluster: worker {index} exited with {exit_code}; stopping the "
+                    f"local_cluster: worker {index} {describe_exit(exit_code)}; stopping the "
                     f"others (log: {os.path.join(log_dir, f'worker_{index}.log')})",
                     flush=True,
                 )
@@ -122,8 +122,14 @@ def run_cluster(
         codes = [p.returncode for p in processes]
         exit_code = next((code for code in codes if code != 0), 0)
     for index, process in enumerate(processes):
-        print(f"local_cluster: worker {index} exit code {process.returncode}", flush=True)
-    return exit_code
+        print(f"local_cluster: worker {index} {describe_exit(process.returncode)}", flush=True)
+    return 128 - exit_code if exit_code < 0 else exit_code  # killed by signal n: 128 + n
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        return f"killed by {signal.Signals(-returncode).name} (exit code {128 - returncode})"
+    return f"exit code {returncode}"
 
 
 def _copy_output(stream, log_path: str, echo: bool) -> None:

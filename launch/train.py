@@ -4,8 +4,9 @@ python launch/train.py --config=launch/configs/demo.py --workdir=/tmp/tf_pixelcn
 python launch/train.py --config=launch/configs/smoke.py --workdir=DIR \\
     --config.strategy=mirrored --config.num_cpu_devices=2 --config.train.num_steps=50
 
-Writes DIR/config.json (the resolved config), then runs
-tf_pixelcnn.training.train_and_evaluate; a second run with the same DIR resumes.
+Writes DIR/config.json (the resolved config; a different one left by an earlier run is
+kept as config.<n>.json), then runs tf_pixelcnn.training.train_and_evaluate; a second
+run with the same DIR resumes.
 """
 
 import json
@@ -17,7 +18,11 @@ from ml_collections import config_flags
 
 from tf_pixelcnn.data.record_source import DatasetNotPreparedError
 from tf_pixelcnn.training.strategies import chief_by_tf_config
-from tf_pixelcnn.training.train_and_evaluate import NonFiniteLossError, train_and_evaluate
+from tf_pixelcnn.training.train_and_evaluate import (
+    CheckpointMismatchError,
+    NonFiniteLossError,
+    train_and_evaluate,
+)
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A launch/configs/*.py file.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Checkpoints, summaries, samples, export.")
@@ -26,17 +31,34 @@ flags.mark_flags_as_required(["config", "workdir"])
 CONFIG_FILE = "config.json"
 
 
+def write_config(config: dict, workdir: str) -> str:
+    """Writes `workdir/config.json`; an earlier, different one is renamed config.<n>.json."""
+    os.makedirs(workdir, exist_ok=True)
+    path = os.path.join(workdir, CONFIG_FILE)
+    text = json.dumps(config, indent=2, default=list)
+    if os.path.exists(path):
+        with open(path) as f:
+            if f.read() == text:
+                return path
+        number = 1
+        while os.path.exists(os.path.join(workdir, f"config.{number}.json")):
+            number += 1
+        os.rename(path, os.path.join(workdir, f"config.{number}.json"))
+        print(f"The config differs from the previous run's, kept as config.{number}.json")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    config = _CONFIG.value.to_dict()
+    config = json.loads(json.dumps(_CONFIG.value.to_dict(), default=list))
     if chief_by_tf_config():
-        os.makedirs(_WORKDIR.value, exist_ok=True)
-        with open(os.path.join(_WORKDIR.value, CONFIG_FILE), "w") as f:
-            json.dump(config, f, indent=2, default=list)
+        write_config(config, _WORKDIR.value)
     try:
         train_and_evaluate(config, _WORKDIR.value)
-    except (NonFiniteLossError, DatasetNotPreparedError) as error:
+    except (NonFiniteLossError, DatasetNotPreparedError, CheckpointMismatchError) as error:
         sys.exit(f"train.py: {type(error).__name__}: {error}")  # exit code 1, no traceback
 
 

@@ -64,8 +64,9 @@ def test_sharded_pipelines_together_read_the_global_batch(pipelines):
         context = tf.distribute.InputContext(pipelines, index, pipelines)
         shards.append(_take(_digits(batch=16, seed=7, num_steps=5, input_context=context), 5))
     for step in range(5):
-        labels = np.stack([shards[i][step]["label"] for i in range(pipelines)], axis=1)
-        np.testing.assert_array_equal(labels.reshape(-1), whole[step]["label"])
+        for key in ("label", "image"):
+            parts = np.stack([shards[i][step][key] for i in range(pipelines)], axis=1)
+            np.testing.assert_array_equal(parts.reshape(whole[step][key].shape), whole[step][key])
         assert shards[0][step]["image"].shape[0] == 16 // pipelines
 
 
@@ -83,20 +84,43 @@ def test_evaluation_pass_is_padded_with_zero_weights_to_whole_batches():
     np.testing.assert_array_equal(np.concatenate([b["label"] for b in batches])[:359], test_labels)
 
 
-def test_evaluation_shards_yield_equal_batch_counts():
-    counts = []
+def test_evaluation_shards_cover_every_record_once_in_equal_batch_counts():
+    test_images, _ = data.load_digits("test")
+    counts, seen = [], []
     for index in range(3):
         context = tf.distribute.InputContext(3, index, 3)
         dataset = data.make_dataset(
-            "digits", "test", global_batch_size=30, training=False, input_context=context
+            "digits",
+            "test",
+            global_batch_size=30,
+            training=False,
+            input_context=context,
+            num_levels=17,
         )
-        counts.append(sum(1 for _ in dataset))
+        batches = _take(dataset, 100)
+        counts.append(len(batches))
+        for batch in batches:
+            seen += [image for image, w in zip(batch["image"], batch["weight"]) if w > 0]
     assert counts == [12, 12, 12]  # 359 -> 360 records, 10 per batch per pipeline
+    assert len(seen) == 359  # weights sum to the record count
+    flat = lambda images: sorted(map(bytes, np.asarray(images, np.uint8).reshape(len(images), -1)))  # noqa: E731
+    assert flat(seen) == flat(test_images)
 
 
-def test_levels_and_grayscale_options():
+def test_levels_and_grayscale_options(tmp_path):
     batch = _take(_digits(num_levels=2), 1)[0]
-    assert set(np.unique(batch["image"])) <= {0, 1}
+    assert set(np.unique(batch["image"])) == {0, 1}
+    from tf_pixelcnn.utils.image_grid import write_png
+
+    colour = np.zeros((4, 4, 3), np.uint8)
+    colour[..., 0] = 200  # luma 0.2989 * 200 = 59.8
+    write_png(str(tmp_path / "test" / "red.png"), colour)
+    gray = data.make_dataset(
+        "image_folder", "test", global_batch_size=1, data_dir=str(tmp_path), image_size=(4, 4),
+        grayscale=True, num_levels=16, training=False,
+    )  # fmt: skip
+    image = next(iter(gray))["image"].numpy()
+    assert image.shape == (1, 4, 4, 1) and np.all(image == 3)  # floor(59.8 * 16 / 256)
 
 
 def test_bad_arguments_are_named():

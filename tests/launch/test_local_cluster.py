@@ -46,20 +46,29 @@ def test_killed_worker_stops_the_cluster_and_a_restart_resumes(one_process, tmp_
     assert runs.max_difference(one_process, runs.final_weights(workdir)) < 1e-5
 
 
-def test_preemption_notice_to_one_worker_checkpoints_all_at_one_step(one_process, tmp_path):
+def test_preemption_notices_checkpoint_all_workers_at_one_step_again_and_again(
+    one_process, tmp_path
+):
+    """SIGTERM to worker 1, resume, SIGTERM again: every worker saves at the same step and
+    the resumed cluster ends with the one-process weights."""
     workdir = tmp_path / "preempted"
     pid_file = pathlib.Path(f"{workdir}_logs/worker_1.pid")
-    code = runs.start_and_kill_after_checkpoint(
-        runs.cluster_command(workdir),
-        workdir / "checkpoints" / "ckpt-100.index",
-        pid_to_kill=lambda cluster: int(pid_file.read_text()),
-        signum=runs.signal.SIGTERM,
-    )
-    assert code == 42
-    saved_at = runs.latest_step(workdir)
-    assert 100 < saved_at < 400 and saved_at % 50  # the handler's checkpoint
-    chief_log = pathlib.Path(f"{workdir}_logs/worker_0.log").read_text()
-    assert "PreemptionCheckpointHandler: Starting saving a checkpoint" in chief_log
+    saved = []
+    for after in ("ckpt-100.index", None):
+        if after is None:  # the next scheduled checkpoint after the handler's
+            after = f"ckpt-{(saved[-1] // 50 + 1) * 50}.index"
+        code = runs.start_and_kill_after_checkpoint(
+            runs.cluster_command(workdir),
+            workdir / "checkpoints" / after,
+            pid_to_kill=lambda cluster: int(pid_file.read_text()),
+            signum=runs.signal.SIGTERM,
+        )
+        assert code == 42  # PreemptionCheckpointHandler's exit after its checkpoint
+        saved.append(runs.latest_step(workdir))
+        assert saved[-1] % 50 and saved[-1] < 400  # the handler's checkpoint
+        chief_log = pathlib.Path(f"{workdir}_logs/worker_0.log").read_text()
+        assert "PreemptionCheckpointHandler: Starting saving a checkpoint" in chief_log
+    assert saved[0] < saved[1]
     runs.run_ok(runs.cluster_command(workdir))
     assert runs.max_difference(one_process, runs.final_weights(workdir)) < 1e-5
 
@@ -73,7 +82,8 @@ def test_a_failing_worker_fails_the_cluster_fast(tmp_path):
         CLUSTER + [f"--worker_logs={tmp_path}", "--", sys.executable, "-c", script], timeout=60
     )
     assert result.returncode == 3
-    assert "worker 1 exited with 3" in result.stdout
+    assert "worker 1 exit code 3; stopping the others" in result.stdout
+    assert "worker 0 killed by SIGTERM" in result.stdout
 
 
 def test_workers_get_distinct_tf_configs_and_a_timeout(tmp_path):

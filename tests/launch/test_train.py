@@ -51,6 +51,17 @@ def test_mirrored_over_two_cpus_matches_one_device(reference, tmp_path):
     assert runs.max_difference(runs.final_weights(reference[0]), runs.final_weights(workdir)) < 1e-5
 
 
+def test_clipped_gradients_agree_between_one_device_and_two_replicas(tmp_path):
+    clip = ("--config.train.gradient_clip_norm=0.05", "--config.train.num_steps=100")
+    one = tmp_path / "one"
+    runs.run_ok(runs.train_command(one, *clip))
+    two = tmp_path / "two"
+    runs.run_ok(
+        runs.train_command(two, *clip, "--config.strategy=mirrored", "--config.num_cpu_devices=2")
+    )
+    assert runs.max_difference(runs.final_weights(one), runs.final_weights(two)) < 1e-5
+
+
 def test_killed_run_resumes_to_the_same_weights(reference, tmp_path):
     workdir = tmp_path / "killed"
     code = runs.start_and_kill_after_checkpoint(
@@ -82,9 +93,7 @@ def test_preemption_notice_saves_at_the_current_step_and_resumes(reference, tmp_
 
 def test_evaluate_binary_reproduces_the_final_evaluation(reference):
     workdir, _ = reference
-    result = runs.run_ok(
-        [runs.sys.executable, "launch/evaluate.py", f"--workdir={workdir}", *runs.SMOKE]
-    )
+    result = runs.run_ok([runs.sys.executable, "launch/evaluate.py", f"--workdir={workdir}"])
     evaluated = json.loads(result.stdout.strip().splitlines()[-1])
     trained = json.loads((workdir / "results.json").read_text())
     assert evaluated["step"] == 400
@@ -110,6 +119,17 @@ def test_non_finite_loss_stops_with_the_step_and_keeps_checkpoints(tmp_path):
     assert f"ckpt-{bad_step - 1}" in message
     weights = runs.final_weights(workdir)  # the last good checkpoint is whole and finite
     assert all(runs.np.all(runs.np.isfinite(v)) for v in weights.values() if v.dtype.kind == "f")
+
+
+def test_changed_config_is_kept_and_a_mismatched_workdir_is_a_clean_error(reference, tmp_path):
+    workdir = tmp_path / "changed"
+    runs.run_ok(runs.train_command(workdir, "--config.train.num_steps=5"))
+    result = runs.run(runs.train_command(workdir, "--config.model.filters=12"))
+    assert result.returncode == 1
+    assert "train.py: CheckpointMismatchError: Checkpoint" in result.stderr.splitlines()[-1]
+    assert json.loads((workdir / "config.json").read_text())["model"]["filters"] == 12
+    earlier = json.loads((workdir / "config.1.json").read_text())
+    assert earlier["model"]["filters"] == 8 and earlier["train"]["num_steps"] == 5
 
 
 def test_missing_dataset_fails_at_once_with_how_to_prepare(tmp_path):

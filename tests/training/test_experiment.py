@@ -45,13 +45,31 @@ def test_schedule_warms_up_then_decays():
     assert rates[3] == pytest.approx(0.5, abs=1e-6) and rates[4] == pytest.approx(0.0, abs=1e-6)
 
 
-def test_optimizer_clips_and_wraps_for_float16():
-    train = {
-        "num_steps": 10,
-        "learning_rate": 0.1,
-        "gradient_clip_norm": 1.0,
-        "mixed_precision": "mixed_float16",
-    }
+def test_optimizer_wraps_for_float16_and_leaves_clipping_to_the_step():
+    import keras
+
+    train = {"num_steps": 10, "learning_rate": 0.1, "mixed_precision": "mixed_float16"}
     optimizer = experiment.build_optimizer(train)
-    assert optimizer.inner_optimizer.global_clipnorm == 1.0
+    assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    assert optimizer.inner_optimizer.global_clipnorm is None
     assert experiment.learning_rate_schedule({**train, "learning_rate_schedule": "constant"}) == 0.1
+
+
+def test_image_folder_labels_come_from_the_train_folders(tmp_path):
+    import numpy as np
+
+    from tf_pixelcnn.utils.image_grid import write_png
+
+    for label in ("cat", "dog", "eel"):
+        write_png(str(tmp_path / "train" / label / "a.png"), np.zeros((4, 4, 3), np.uint8))
+    data = {
+        "dataset": "image_folder",
+        "data_dir": str(tmp_path),
+        "image_size": (4, 4),
+        "num_levels": 16,
+    }
+    model = experiment.build_model(
+        {"name": "gated_pixel_cnn", "class_conditional": True, "num_layers": 1, "filters": 4,
+         "kernel_size": 3}, data,
+    )  # fmt: skip
+    assert model.num_classes == 3 and model.image_shape == (4, 4, 3)

@@ -37,6 +37,8 @@ def make_distributed_train_step(
     strategy: tf.distribute.Strategy,
     global_batch_size: int,
     weight_average: Optional[WeightAverage] = None,
+    step_counter: Optional[tf.Variable] = None,
+    gradient_clip_norm: Optional[float] = None,
     jit_compile: bool = False,
 ) -> Callable:
     """`step(distributed_iterator) -> mean bits/dim of the global batch` (a tf.function).
@@ -46,6 +48,10 @@ def make_distributed_train_step(
         strategy: The strategy the iterator's dataset was distributed with.
         global_batch_size: Images per step over all replicas.
         weight_average: Updated after every step when given.
+        step_counter: An int64 variable incremented by every step.
+        gradient_clip_norm: Clip the global norm of the *summed* gradients (of the global
+            batch's mean loss), identically on every replica. (Keras' own `global_clipnorm`
+            would clip each replica's share before the all-reduce.)
         jit_compile: XLA-compile the replica step.
     """
 
@@ -55,6 +61,13 @@ def make_distributed_train_step(
             loss = tf.nn.compute_average_loss(bits, global_batch_size=global_batch_size)
             scaled_loss = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
         gradients = tape.gradient(scaled_loss, model.trainable_variables)
+        if gradient_clip_norm:
+            context = tf.distribute.get_replica_context()
+            total = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
+            total, _ = tf.clip_by_global_norm(total, gradient_clip_norm)
+            # The optimizer sums the replicas' gradients again: give each its share.
+            replicas = context.num_replicas_in_sync
+            gradients = [g / replicas for g in total]
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         return loss
 
@@ -66,6 +79,8 @@ def make_distributed_train_step(
         losses = strategy.run(replica_step, args=(next(iterator),))
         if weight_average is not None:
             weight_average.update()
+        if step_counter is not None:
+            step_counter.assign_add(1)
         return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
 
     return step

@@ -62,11 +62,22 @@ def build_model(model_config: Mapping[str, Any], data_config: Mapping[str, Any])
         raise ValueError(f"model.name must be one of {sorted(MODELS)}. Received: {name!r}.")
     spec = get_spec(data_config["dataset"])
     if kwargs.pop("class_conditional", False):
-        if not spec.has_labels:
+        if spec.source == "image_folder":  # labels: the train split's folder names
+            from tf_pixelcnn.data.image_folder import list_image_folder
+
+            names = list_image_folder(data_config["data_dir"], spec.train_split)[2]
+            if not names:
+                raise ValueError(
+                    f"model.class_conditional=True, but {data_config['data_dir']}/train has "
+                    "no label folders."
+                )
+            kwargs["num_classes"] = len(names)
+        elif not spec.has_labels:
             raise ValueError(
                 f"model.class_conditional=True, but dataset {spec.name!r} has no labels."
             )
-        kwargs["num_classes"] = spec.num_classes
+        else:
+            kwargs["num_classes"] = spec.num_classes
     return MODELS[name](
         image_shape=image_shape(data_config), num_levels=data_config["num_levels"], **kwargs
     )
@@ -96,13 +107,9 @@ def learning_rate_schedule(train_config: Mapping[str, Any]):
 
 
 def build_optimizer(train_config: Mapping[str, Any]) -> keras.optimizers.Optimizer:
-    """Adam on `learning_rate_schedule`, with optional global gradient-norm clipping and a
-    loss-scale wrapper under mixed_float16."""
-    clip = train_config.get("gradient_clip_norm")
-    optimizer = keras.optimizers.Adam(
-        learning_rate=learning_rate_schedule(train_config),
-        global_clipnorm=float(clip) if clip else None,
-    )
+    """Adam on `learning_rate_schedule`, with a loss-scale wrapper under mixed_float16.
+    (Gradient clipping is the train step's: `make_distributed_train_step`.)"""
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate_schedule(train_config))
     if train_config.get("mixed_precision") == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer

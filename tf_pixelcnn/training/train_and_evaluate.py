@@ -47,6 +47,10 @@ class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or infinite; no checkpoint was written after it."""
 
 
+class CheckpointMismatchError(ValueError):
+    """A workdir's checkpoint belongs to another model or optimizer than the config's."""
+
+
 def train_and_evaluate(config: Mapping[str, Any], workdir: str) -> Dict[str, Any]:
     """Trains the model of `config` in `workdir` (resuming from its newest checkpoint).
 
@@ -85,13 +89,26 @@ def evaluate_checkpoint(
     with the Polyak-averaged weights when the config keeps them."""
     strategy = make_strategy(config["strategy"], config.get("num_cpu_devices") or None)
     keras.utils.set_random_seed(int(config["seed"]))
+    if config.get("deterministic", True):
+        tf.config.experimental.enable_op_determinism()
+    policy = config["train"].get("mixed_precision") or None
+    previous_policy = keras.mixed_precision.global_policy()
+    if policy:
+        keras.mixed_precision.set_global_policy(policy)
+    try:
+        return _evaluate(config, workdir, strategy, checkpoint)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _evaluate(config, workdir, strategy, checkpoint):
     run = _Run(config, workdir, strategy)
     checkpoint = checkpoint or tf.train.latest_checkpoint(run.checkpoint_dir)
     if checkpoint is None:
         raise FileNotFoundError(f"No checkpoint in {run.checkpoint_dir}: train first.")
     run.restore(checkpoint)
     bits = run.evaluate()
-    step = int(run.optimizer.iterations.numpy())
+    step = int(run.step.numpy())
     return {"checkpoint": checkpoint, "step": step, "test_bits_per_dim": bits}
 
 
@@ -114,7 +131,20 @@ class _Run:
             self.average = (
                 WeightAverage(self.model.trainable_variables, float(decay)) if decay else None
             )
-        parts = {"model": self.model, "optimizer": self.optimizer}
+            # Training steps taken: names checkpoints, and fixes the data position on
+            # resume (a loss-scale optimizer's own counter skips overflowing steps).
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        if self.train_config.get("mixed_precision") == "mixed_float16" and (
+            strategy.num_replicas_in_sync > 1
+        ):
+            raise ValueError(
+                "mixed_float16 runs on one replica only: Keras' loss-scale optimizer decides "
+                "to skip a step from one replica's gradients, so replicas could disagree. "
+                "Use mixed_bfloat16 (no loss scaling; A100/H100/TPU) for distributed runs. "
+                f"Received: mixed_precision='mixed_float16' with "
+                f"{strategy.num_replicas_in_sync} replicas."
+            )
+        parts = {"model": self.model, "optimizer": self.optimizer, "step": self.step}
         if self.average is not None:
             parts["average"] = self.average
         self.checkpoint = tf.train.Checkpoint(**parts)
@@ -190,10 +220,11 @@ class _Run:
         try:
             self.checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
         except (AssertionError, ValueError) as error:
-            raise ValueError(
+            raise CheckpointMismatchError(
                 f"Checkpoint {path} does not match this config's model and optimizer (was "
                 "the workdir trained with another config?). Use a new --workdir, or the "
-                f"config in {os.path.join(self.workdir, 'config.json')}. ({error})"
+                "config that wrote it (config.json, or an earlier config.<n>.json in "
+                f"{self.workdir}). ({error})"
             ) from None
 
     def checkpoint_variables(self):
@@ -202,7 +233,7 @@ class _Run:
             variables += list(self.average.averages)
         return variables
 
-    def _checkpoint_manager(self) -> tf.train.CheckpointManager:
+    def _checkpoint_manager(self, latest: Optional[str]) -> tf.train.CheckpointManager:
         directory = self.checkpoint_dir
         if not self.chief:  # every worker saves; only the chief's copy is kept
             directory = os.path.join(self.workdir, f"tmp_worker_{worker_index(self.strategy)}")
@@ -212,7 +243,12 @@ class _Run:
             self.checkpoint,
             directory,
             max_to_keep=int(self.train_config.get("max_checkpoints", 3)),
-            step_counter=self.optimizer.iterations,
+            step_counter=self.step,
+            # Non-chief workers start from an empty directory: they (and the preemption
+            # handler's counter) load the chief's newest checkpoint instead.
+            init_fn=(lambda: self.checkpoint.restore(latest).expect_partial())
+            if latest and not self.chief
+            else None,
         )
 
     def run(self) -> Dict[str, Any]:
@@ -220,14 +256,29 @@ class _Run:
         latest = tf.train.latest_checkpoint(self.checkpoint_dir)
         if latest:  # every worker reads the chief's newest checkpoint
             self.restore(latest)
-        manager = self._checkpoint_manager()
+        manager = self._checkpoint_manager(latest)
+        state = [v for v in self.checkpoint_variables() if tf.as_dtype(v.dtype).is_floating]
+        all_finite = tf.function(
+            lambda: tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in state])
+        )
+
+        def save(step: int) -> None:
+            if not bool(all_finite()):  # never checkpoint a state that went inf/NaN
+                raise NonFiniteLossError(
+                    f"The model or optimizer state became NaN or infinite at step {step}. "
+                    "Stopped without checkpointing it; the newest checkpoint is "
+                    f"{tf.train.latest_checkpoint(self.checkpoint_dir)}. Lower "
+                    "train.learning_rate or set train.gradient_clip_norm, then restart."
+                )
+            manager.save(checkpoint_number=step)
+
         # A preemption notice (SIGTERM on any worker) makes every worker save at the same
         # step, named by the step, then exit (code 42 outside GCP: TensorFlow's default).
         handler = tf.distribute.experimental.PreemptionCheckpointHandler(
             getattr(self.strategy, "cluster_resolver", None),
             manager,
             termination_config=tf.distribute.experimental.TerminationConfig(
-                save_fn=lambda: manager.save(checkpoint_number=self.optimizer.iterations)
+                save_fn=lambda: save(int(self.step.numpy()))
             ),
         )
         if chief:
@@ -238,7 +289,7 @@ class _Run:
             else tf.summary.create_noop_writer()
             for name in ("train", "eval")
         }
-        start_step = int(self.optimizer.iterations.numpy())
+        start_step = int(self.step.numpy())
         if chief:
             print(
                 f"{'Resuming at' if start_step else 'Starting at'} step {start_step} of "
@@ -252,13 +303,11 @@ class _Run:
             self.strategy,
             self.global_batch_size,
             weight_average=self.average,
+            step_counter=self.step,
+            gradient_clip_norm=train.get("gradient_clip_norm") or None,
             jit_compile=bool(train.get("jit_compile", False)),
         )
         iterator = iter(self._distributed("train", True, start_step=start_step))
-        state = [v for v in self.checkpoint_variables() if tf.as_dtype(v.dtype).is_floating]
-        all_finite = tf.function(
-            lambda: tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in state])
-        )
         log_every = int(train.get("log_every", 100))
         checkpoint_every = int(train.get("checkpoint_every", 1000))
         eval_every = int(train.get("eval_every", 0))
@@ -293,15 +342,7 @@ class _Run:
                 window_loss, window_steps, window_start = 0.0, 0, time.monotonic()
                 steady_start = steady_start or (step, window_start)
             if step % checkpoint_every == 0 or step == self.num_steps:
-                if not bool(all_finite()):  # never checkpoint a state that went inf/NaN
-                    raise NonFiniteLossError(
-                        f"The model or optimizer state became NaN or infinite at step {step} "
-                        f"(that step's loss was {loss}). Stopped without checkpointing it; the "
-                        f"newest checkpoint is {tf.train.latest_checkpoint(self.checkpoint_dir)}"
-                        ". Lower train.learning_rate or set train.gradient_clip_norm, then "
-                        "restart."
-                    )
-                manager.save(checkpoint_number=step)
+                save(step)
             if eval_every and step % eval_every == 0 and step < self.num_steps:
                 self._log_eval(step, writers["eval"])
             if sample_every and step % sample_every == 0 and step < self.num_steps:
