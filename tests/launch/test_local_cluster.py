@@ -35,7 +35,8 @@ def test_killed_worker_stops_the_cluster_and_a_restart_resumes(one_process, tmp_
     pid_file = pathlib.Path(f"{workdir}_logs/worker_1.pid")
     code = runs.start_and_kill_after_checkpoint(
         runs.cluster_command(workdir),
-        workdir / "checkpoints" / "ckpt-100.index",
+        workdir,
+        100,
         pid_to_kill=lambda cluster: int(pid_file.read_text()),
     )
     assert code != 0  # the cluster fails as a whole
@@ -54,12 +55,13 @@ def test_preemption_notices_checkpoint_all_workers_at_one_step_again_and_again(
     workdir = tmp_path / "preempted"
     pid_file = pathlib.Path(f"{workdir}_logs/worker_1.pid")
     saved = []
-    for after in ("ckpt-100.index", None):
+    for after in (100, None):
         if after is None:  # the next scheduled checkpoint after the handler's
-            after = f"ckpt-{(saved[-1] // 50 + 1) * 50}.index"
+            after = (saved[-1] // 50 + 1) * 50
         code = runs.start_and_kill_after_checkpoint(
             runs.cluster_command(workdir),
-            workdir / "checkpoints" / after,
+            workdir,
+            after,
             pid_to_kill=lambda cluster: int(pid_file.read_text()),
             signum=runs.signal.SIGTERM,
         )

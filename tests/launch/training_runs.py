@@ -54,21 +54,22 @@ def run_ok(command: Sequence[str], timeout: float = 300) -> subprocess.Completed
 
 def start_and_kill_after_checkpoint(
     command: Sequence[str],
-    checkpoint_path: pathlib.Path,
+    workdir: pathlib.Path,
+    step: int,
     pid_to_kill=None,
     timeout=300,
     signum=signal.SIGKILL,
 ) -> int:
-    """Starts `command`, sends `signum` to it (or to `pid_to_kill(process)`) once
-    `checkpoint_path` exists, and returns the process's exit code."""
+    """Starts `command`, sends `signum` to it (or to `pid_to_kill(process)`) once the
+    newest checkpoint of `workdir` is at `step` or later, and returns its exit code."""
     process = subprocess.Popen(
         list(command), cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + timeout
     try:
-        while not checkpoint_path.exists():
-            assert process.poll() is None, f"{command} ended before {checkpoint_path} appeared"
-            assert time.monotonic() < deadline, f"no {checkpoint_path} after {timeout} s"
+        while latest_step(workdir) < step:  # the CheckpointManager's state file says so
+            assert process.poll() is None, f"{command} ended before checkpoint {step}"
+            assert time.monotonic() < deadline, f"no checkpoint {step} after {timeout} s"
             time.sleep(0.02)
         os.kill(pid_to_kill(process) if pid_to_kill else process.pid, signum)
         return process.wait(timeout=120)
@@ -95,5 +96,8 @@ def max_difference(a: Dict[str, np.ndarray], b: Dict[str, np.ndarray]) -> float:
 
 
 def latest_step(workdir) -> int:
+    state = pathlib.Path(workdir) / "checkpoints" / "checkpoint"
+    if not state.exists():
+        return 0
     path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
     return int(path.rsplit("-", 1)[1]) if path else 0
