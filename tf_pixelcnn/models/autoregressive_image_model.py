@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tf_pixelcnn import likelihood
 from tf_pixelcnn.layers.build_once import build_once
+from tf_pixelcnn.layers.image_condition_network import ImageConditionNetwork
 from tf_pixelcnn.layers.spatial_condition_network import SpatialConditionNetwork
 
 
@@ -26,6 +27,11 @@ class AutoregressiveImageModel(keras.Model):
         condition_dim: Conditions on float vectors `[batch, condition_dim]`, or None.
         spatial_condition: With a condition, maps h through m(h) to a spatial map and
             conditions every layer on it (eq. 5) instead of on h directly.
+        condition_image_shape: Conditions on an integer auxiliary image x̂
+            `[batch, h, w, c]` (e.g. the grayscale image, or the image at half
+            resolution), fully visible to every pixel: an `ImageConditionNetwork` f_w(x̂)
+            biases every layer (Kolesnikov & Lampert 2017). Not with the other conditions.
+        condition_image_levels: Values per sub-pixel of x̂.
     """
 
     def __init__(
@@ -36,9 +42,32 @@ class AutoregressiveImageModel(keras.Model):
         condition_dim: Optional[int] = None,
         spatial_condition: bool = False,
         spatial_condition_filters: int = 32,
+        condition_image_shape: Optional[Sequence[int]] = None,
+        condition_image_levels: int = 256,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if condition_image_shape is not None:
+            condition_image_shape = tuple(int(d) for d in condition_image_shape)
+            if len(condition_image_shape) != 3 or min(condition_image_shape) < 1:
+                raise ValueError(
+                    "condition_image_shape must be (height, width, channels). Received: "
+                    f"condition_image_shape={condition_image_shape}."
+                )
+            if num_classes is not None or condition_dim is not None or spatial_condition:
+                raise ValueError(
+                    "condition_image_shape conditions on an image alone: not with "
+                    "num_classes, condition_dim or spatial_condition. Received: "
+                    f"num_classes={num_classes}, condition_dim={condition_dim}, "
+                    f"spatial_condition={spatial_condition}."
+                )
+            if not 2 <= condition_image_levels <= 256:
+                raise ValueError(
+                    "condition_image_levels must be in [2, 256]. Received: "
+                    f"condition_image_levels={condition_image_levels}."
+                )
+        self.condition_image_shape = condition_image_shape
+        self.condition_image_levels = condition_image_levels
         image_shape = tuple(int(d) for d in image_shape)
         if len(image_shape) != 3 or image_shape[2] not in (1, 3) or min(image_shape) < 1:
             raise ValueError(
@@ -74,12 +103,20 @@ class AutoregressiveImageModel(keras.Model):
             if spatial_condition
             else None
         )
+        if condition_image_shape is not None:
+            self.condition_network = ImageConditionNetwork(
+                height, width, spatial_condition_filters, name="condition_network"
+            )
 
     # --- Conditioning -------------------------------------------------------------------
 
     @property
     def is_conditional(self) -> bool:
-        return self.num_classes is not None or self.condition_dim is not None
+        return (
+            self.num_classes is not None
+            or self.condition_dim is not None
+            or self.condition_image_shape is not None
+        )
 
     @property
     def condition_vector_dim(self) -> Optional[int]:
@@ -93,7 +130,8 @@ class AutoregressiveImageModel(keras.Model):
 
     @property
     def block_spatial_channels(self) -> Optional[int]:
-        return self.spatial_condition_filters if self.spatial_condition else None
+        spatial = self.spatial_condition or self.condition_image_shape is not None
+        return self.spatial_condition_filters if spatial else None
 
     def condition_vector(self, condition) -> Optional[tf.Tensor]:
         """Checks `condition` and returns h: `float [batch, D]`, or None if unconditional."""
@@ -105,13 +143,19 @@ class AutoregressiveImageModel(keras.Model):
                 )
             return None
         if condition is None:
-            expected = (
-                f"labels int [batch] in [0, {self.num_classes})"
-                if self.num_classes is not None
-                else f"vectors float [batch, {self.condition_dim}]"
-            )
+            if self.condition_image_shape is not None:
+                expected = (
+                    f"images int [batch, {', '.join(map(str, self.condition_image_shape))}] "
+                    f"in [0, {self.condition_image_levels})"
+                )
+            elif self.num_classes is not None:
+                expected = f"labels int [batch] in [0, {self.num_classes})"
+            else:
+                expected = f"vectors float [batch, {self.condition_dim}]"
             raise ValueError(f"This model is conditional and needs condition={expected}.")
         condition = tf.convert_to_tensor(condition)
+        if self.condition_image_shape is not None:
+            return self.condition_image(condition)
         if self.num_classes is not None:
             if condition.shape.rank != 1 or not condition.dtype.is_integer:
                 raise ValueError(
@@ -139,11 +183,39 @@ class AutoregressiveImageModel(keras.Model):
             )
         return tf.cast(condition, self.compute_dtype)
 
+    def condition_image(self, condition) -> tf.Tensor:
+        """Checks an auxiliary image `[batch, h, w, c]` and scales it to [-1, 1]."""
+        expected = self.condition_image_shape
+        if (
+            condition.shape.rank != 4
+            or tuple(condition.shape[1:]) != expected
+            or not condition.dtype.is_integer
+        ):
+            raise ValueError(
+                f"This model is conditioned on integer images [batch, {', '.join(map(str, expected))}] "
+                f"in [0, {self.condition_image_levels}). Received: condition "
+                f"dtype={condition.dtype.name}, shape={tuple(condition.shape)}."
+            )
+        values = tf.cast(condition, tf.int32)
+        in_range = tf.logical_and(
+            tf.reduce_all(values >= 0), tf.reduce_all(values < self.condition_image_levels)
+        )
+        check = tf.debugging.Assert(
+            in_range,
+            [f"condition image values must be in [0, {self.condition_image_levels}); max",
+             tf.reduce_max(values), "min", tf.reduce_min(values)],
+        )  # fmt: skip
+        with tf.control_dependencies([check]):
+            scale = 2.0 / (self.condition_image_levels - 1)
+            return tf.cast(values, self.compute_dtype) * scale - 1.0
+
     def conditioning(self, condition):
         """`(h, s)`: what every layer is conditioned on (each may be None)."""
         h = self.condition_vector(condition)
         if h is None:
             return None, None
+        if self.condition_image_shape is not None:
+            return None, self.condition_network(h)  # s = f_w(x̂): (B, H, W, S)
         if self.condition_network is not None:
             return None, self.condition_network(h)  # s = m(h): (B, H, W, S)
         return h, None
@@ -228,7 +300,9 @@ class AutoregressiveImageModel(keras.Model):
         return likelihood.log_prob_from_logits(logits, images)
 
     def build_condition_network(self):
-        if self.condition_network is not None:
+        if self.condition_image_shape is not None:
+            build_once(self.condition_network, (None, *self.condition_image_shape))
+        elif self.condition_network is not None:
             build_once(self.condition_network, (None, self.condition_vector_dim))
 
     def build_from_config(self, config):
@@ -245,4 +319,8 @@ class AutoregressiveImageModel(keras.Model):
             "condition_dim": self.condition_dim,
             "spatial_condition": self.spatial_condition,
             "spatial_condition_filters": self.spatial_condition_filters,
+            "condition_image_shape": (
+                None if self.condition_image_shape is None else list(self.condition_image_shape)
+            ),
+            "condition_image_levels": self.condition_image_levels,
         }

@@ -66,6 +66,12 @@ def export_saved_model(
             f"{type(model).__name__} with num_mixture_components="
             f"{model.num_mixture_components}."
         )
+    if getattr(model, "condition_image_shape", None) is not None:
+        raise ValueError(
+            "Exporting models conditioned on an auxiliary image is not supported yet (no "
+            "signature takes the image). Received: a model with condition_image_shape="
+            f"{model.condition_image_shape}."
+        )
     endpoints = signatures.endpoints(model, max_batch)
     version = versioned_directory.resolve_version(export_base, version)
 
