@@ -4,7 +4,7 @@ MultiWorkerMirroredStrategy, with checkpoints, evaluation, summaries and samples
     workdir/
       config.json        the resolved config (written by launch/train.py)
       model.json         the model's Keras config (export / sampling rebuild it)
-      checkpoints/       tf.train.CheckpointManager: model, optimizer, weight average
+      checkpoints/       tf.train.CheckpointManager: model, optimizer, step, weight average
       train/  eval/      TensorBoard summaries
       samples/           PNG grids of samples during training; samples.png at the end
       model.keras        the final model (Polyak-averaged weights when kept)
