@@ -88,8 +88,6 @@ def test_keras_round_trip():
 
 def test_unsupported_requests_are_named(tmp_path):
     model = _model()
-    with pytest.raises(ValueError, match="method='cached' does not support logistic-mixture"):
-        tpc.sample(model, num_samples=1, method="cached")
     with pytest.raises(ValueError, match="temperature applies to softmax outputs"):
         tpc.sample(model, num_samples=1, temperature=0.8)
     with pytest.raises(ValueError, match="Received: mixture_mode='mean'"):

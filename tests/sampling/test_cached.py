@@ -94,3 +94,43 @@ def test_auto_picks_cached_for_gated_and_naive_for_pixel_cnn():
         ValueError, match="method='cached' needs a GatedPixelCNN. Received: PixelCNN"
     ):
         tpc.sample(baseline, num_samples=2, method="cached")
+
+
+@pytest.mark.parametrize(
+    "channels, kernel_size, conditioning", [(3, 3, None), (1, 5, "class"), (3, 3, "image")]
+)
+@pytest.mark.parametrize("mode, reduction", [("sample", 0.0), ("sample", 1.5), ("map", 0.0)])
+def test_logistic_mixture_same_images_as_naive_and_parameters_of_the_full_model(
+    channels, kernel_size, conditioning, mode, reduction
+):
+    kwargs = {"class": {"num_classes": 3}, "image": {"condition_image_shape": (2, 3, 1),
+              "condition_image_levels": 4}}.get(conditioning, {})  # fmt: skip
+    model = tpc.GatedPixelCNN(
+        (4, 5, channels), num_layers=3, filters=6, kernel_size=kernel_size,
+        num_mixture_components=3, **kwargs,
+    )  # fmt: skip
+    sharpen_output(model, scale=1.0)
+    rng = np.random.default_rng(2)
+    condition = {
+        "class": rng.integers(0, 3, 3).astype(np.int32),
+        "image": rng.integers(0, 4, (3, 2, 3, 1)).astype(np.int32),
+    }.get(conditioning)
+    seeds = random_stream.per_image_seeds((4, 2), 3)
+    uniform = random_stream.uniform_noise(seeds, (4, 5, channels + 1))
+    images, params = tf.function(
+        lambda u: cached_sample(
+            model,
+            u,
+            condition,
+            return_logits=True,
+            log_scale_reduction=reduction,
+            mixture_mode=mode,
+        )  # fmt: skip
+    )(uniform)
+    np.testing.assert_allclose(params, model(images, condition=condition), atol=1e-4)
+    naive = tpc.sample(
+        model, condition=condition, seed=seeds, method="naive", log_scale_reduction=reduction,
+        mixture_mode=mode,
+    )  # fmt: skip
+    np.testing.assert_array_equal(images, naive)
+    assert len(np.unique(naive)) > 3  # not a constant image

@@ -11,7 +11,8 @@ The two stacks make caching simple (Ramachandran et al. 2017 did it for PixelCNN
   below in the same row. A per-layer window of the last ⌊n/2⌋ columns holds the final
   values of the pixels to the left; their contribution is computed once per pixel. Only
   the current-pixel tap, masked by colour group, is evaluated again for each of the C
-  sub-pixels.
+  sub-pixels. A logistic-mixture output draws the whole pixel from one pass (one colour
+  group).
 
 Each sub-pixel is drawn by inverse-CDF sampling with the same uniform number as the naive
 sampler, so both return the same images for the same seeds. Everything is one graph of
@@ -26,14 +27,15 @@ References:
 
 import tensorflow as tf
 
+from tf_pixelcnn import logistic_mixture
 from tf_pixelcnn.layers.gated_block import gated_activation
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.sampling import random_stream
 
 
 def supports_cached_sampling(model) -> bool:
-    """GatedPixelCNNs with a softmax output (logistic mixtures: naive sampling for now)."""
-    return isinstance(model, GatedPixelCNN) and not model.num_mixture_components
+    """Every `GatedPixelCNN` (softmax or logistic-mixture output)."""
+    return isinstance(model, GatedPixelCNN)
 
 
 def dense_weights(conv_layer, dtype):
@@ -44,18 +46,34 @@ def dense_weights(conv_layer, dtype):
     return tf.cast(kernel[0, 0], dtype), tf.cast(conv_layer.bias, dtype)
 
 
-def cached_sample(model, uniform, condition=None, temperature=1.0, return_logits=False):
+def cached_sample(
+    model,
+    uniform,
+    condition=None,
+    temperature=1.0,
+    return_logits=False,
+    log_scale_reduction=0.0,
+    mixture_mode="sample",
+    draw_pixel=None,
+):
     """Samples a `GatedPixelCNN` with row and column caches; exact against `naive_sample`.
 
     Args:
         model: a `GatedPixelCNN` (also the decoder of a `PixelCNNAutoencoder`).
-        uniform: `float32 [batch, height, width, channels]`, the random stream of the
-            images: `random_stream.uniform_noise(seeds, image_shape)`.
-        condition: labels `[batch]` or vectors `[batch, D]` for conditional models.
-        temperature: float > 0.
+        uniform: `float32 [batch, height, width, channels]` (softmax) or
+            `[batch, height, width, 1 + channels]` (logistic mixture), the random stream of
+            the images: `random_stream.uniform_noise(seeds, shape)`.
+        condition: labels `[batch]`, vectors `[batch, D]` or an auxiliary image for
+            conditional models.
+        temperature: float > 0 (softmax outputs).
         return_logits: also return the logits computed at every step,
-            `float32 [batch, H, W, C, num_levels]` (for tests: they must equal the full
-            network's logits on the returned images).
+            `float32 [batch, H, W, C, num_levels]` (mixture: parameters `[batch, H, W, P]`;
+            for tests: they must equal the full network's outputs on the returned images).
+        log_scale_reduction, mixture_mode: logistic mixtures, see
+            `logistic_mixture.sample_pixels`.
+        draw_pixel: logistic mixtures: replaces `logistic_mixture.sample_pixels` —
+            `draw_pixel(params [B, P], uniform [B, 1 + C], row, column) -> int32 [B, C]`
+            (auxiliary-variable models draw only values consistent with x̂ this way).
 
     Returns:
         `int32 [batch, height, width, channels]`, or `(images, logits)`.
@@ -67,6 +85,15 @@ def cached_sample(model, uniform, condition=None, temperature=1.0, return_logits
         )
     height, width, channels = model.image_shape
     levels, half = model.num_levels, model.kernel_size // 2
+    components = model.num_mixture_components
+    if components and draw_pixel is None:
+        draw_pixel = lambda params, u, row, column: logistic_mixture.sample_pixels(  # noqa: E731
+            params, u, components, channels, levels, log_scale_reduction, mixture_mode
+        )
+    groups = 1 if components else channels  # a mixture draws the whole pixel at once
+    outputs_per_step = (
+        logistic_mixture.num_parameters(components, channels) if components else levels
+    )
     dtype = model.compute_dtype
     blocks = model.blocks
     # Static batch where known (shapes stay fixed through the loops, XLA needs them).
@@ -117,7 +144,7 @@ def cached_sample(model, uniform, condition=None, temperature=1.0, return_logits
         ]  # per layer (B, 2p): everything but the current-pixel tap
         pixel = tf.zeros([batch, channels], dtype)  # scaled values sampled so far
         values = []
-        for channel in range(channels):
+        for channel in range(groups):
             inputs, layer_inputs = pixel, []
             for i, block in enumerate(blocks):
                 layer_inputs.append(inputs)
@@ -126,6 +153,15 @@ def cached_sample(model, uniform, condition=None, temperature=1.0, return_logits
                 h = tf.matmul(gated_activation(pre), out_kernel) + out_bias  # (B, p)
                 inputs = inputs + h if block.residual else h
             hidden = tf.matmul(tf.nn.relu(inputs), hidden_kernel) + hidden_bias
+            if components:
+                params = tf.matmul(tf.nn.relu(hidden), logits_kernel) + logits_bias  # (B, P)
+                params = tf.cast(params, tf.float32)
+                if return_logits:
+                    logits_array = logits_array.write(row * width + column, params)
+                drawn = draw_pixel(params, uniform[:, row, column], row, column)  # (B, C)
+                values = tf.unstack(drawn, channels, axis=-1)
+                pixel = tf.cast(drawn, dtype) * scale - 1.0
+                continue
             first, last = channel * levels, (channel + 1) * levels
             logits = (
                 tf.matmul(tf.nn.relu(hidden), logits_kernel[:, first:last])
@@ -176,8 +212,8 @@ def cached_sample(model, uniform, condition=None, temperature=1.0, return_logits
     vertical_caches = [tf.zeros([batch, half + 1, width + 2 * half, c], dtype) for c in in_channels]
     logits_array = tf.TensorArray(
         tf.float32,
-        size=height * width * channels if return_logits else 0,
-        element_shape=tf.TensorShape([None, levels]) if return_logits else None,
+        size=height * width * groups if return_logits else 0,
+        element_shape=tf.TensorShape([None, outputs_per_step]) if return_logits else None,
     )
     _, images, _, _, logits_array = tf.while_loop(
         lambda row, *_: row < height,
@@ -192,5 +228,7 @@ def cached_sample(model, uniform, condition=None, temperature=1.0, return_logits
     )
     if not return_logits:
         return images
-    logits = tf.transpose(logits_array.stack(), [1, 0, 2])  # (B, H·W·C, L)
+    logits = tf.transpose(logits_array.stack(), [1, 0, 2])  # (B, H·W·groups, outputs)
+    if components:
+        return images, tf.reshape(logits, [batch, height, width, outputs_per_step])
     return images, tf.reshape(logits, [batch, height, width, channels, levels])

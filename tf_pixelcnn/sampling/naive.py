@@ -53,7 +53,13 @@ def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None
 
 
 def naive_sample_mixture(
-    model, uniform, condition=None, log_scale_reduction=0.0, mode="sample", max_steps=None
+    model,
+    uniform,
+    condition=None,
+    log_scale_reduction=0.0,
+    mode="sample",
+    max_steps=None,
+    draw_pixel=None,
 ) -> tf.Tensor:
     """The naive sampler of a logistic-mixture `GatedPixelCNN`: one network pass per pixel,
     all C channels of the pixel drawn together (`logistic_mixture.sample_pixels`).
@@ -65,11 +71,18 @@ def naive_sample_mixture(
         condition: as `naive_sample`.
         log_scale_reduction, mode: see `logistic_mixture.sample_pixels` ("sample", "map").
         max_steps: stop after this many pixels.
+        draw_pixel: replaces `logistic_mixture.sample_pixels`:
+            `draw_pixel(params [B, P], uniform [B, 1 + C], row, column) -> int32 [B, C]`.
 
     Returns:
         `int32 [batch, height, width, channels]`.
     """
     height, width, channels = model.image_shape
+    if draw_pixel is None:
+        draw_pixel = lambda params, u, row, column: logistic_mixture.sample_pixels(  # noqa: E731
+            params, u, model.num_mixture_components, channels, model.num_levels,
+            log_scale_reduction=log_scale_reduction, mode=mode,
+        )  # fmt: skip
     num_steps = height * width
     last_step = num_steps if max_steps is None else min(max_steps, num_steps)
     batch = tf.shape(uniform)[0]
@@ -78,15 +91,7 @@ def naive_sample_mixture(
     def step(t, images):
         row, column = t // width, t % width
         params = model(images, condition=condition, training=False)  # (B, H, W, P)
-        values = logistic_mixture.sample_pixels(
-            params[:, row, column],
-            uniform[:, row, column],
-            model.num_mixture_components,
-            channels,
-            model.num_levels,
-            log_scale_reduction=log_scale_reduction,
-            mode=mode,
-        )  # (B, C)
+        values = draw_pixel(params[:, row, column], uniform[:, row, column], row, column)
         position = tf.reshape(tf.one_hot(t, num_steps, dtype=tf.int32), [height, width, 1])
         return t + 1, images + position[None] * values[:, None, None, :]
 

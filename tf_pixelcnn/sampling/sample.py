@@ -78,7 +78,7 @@ def sample(
         )
     if method == "auto":
         method = "cached" if supports_cached_sampling(model) else "naive"
-    elif method == "cached" and not supports_cached_sampling(model) and not mixture:
+    elif method == "cached" and not supports_cached_sampling(model):
         raise ValueError(
             f"method='cached' needs a GatedPixelCNN. Received: {type(model).__name__}; "
             "use method='naive' or 'auto'."
@@ -94,14 +94,11 @@ def sample(
     # The random stream is drawn outside the (possibly XLA-compiled) sampler: XLA's
     # stateless generators give other numbers than TensorFlow's kernels.
     if mixture:
-        if method == "cached":
-            raise ValueError(
-                "method='cached' does not support logistic-mixture outputs yet; use 'naive' "
-                "or 'auto'."
-            )
         height, width, channels = model.image_shape
         uniform = _uniform_noise(seeds, (height, width, channels + 1))
-        sampler = _compiled_mixture_sampler(model, log_scale_reduction, mixture_mode, jit_compile)
+        sampler = _compiled_mixture_sampler(
+            model, method, log_scale_reduction, mixture_mode, jit_compile
+        )
         return sampler(uniform, condition)
     uniform = _uniform_noise(seeds, model.image_shape)
     sampler = _compiled_sampler(model, method, jit_compile)
@@ -127,14 +124,34 @@ def _compiled_sampler(model, method, jit_compile):
     return per_model[key]
 
 
-def _compiled_mixture_sampler(model, log_scale_reduction, mode, jit_compile):
+def draw_mixture_images(
+    model, uniform, condition=None, method="cached", log_scale_reduction=0.0, mode="sample",
+    draw_pixel=None,
+):  # fmt: skip
+    """Images of a logistic-mixture `GatedPixelCNN` from its random stream `[B, H, W, 1 + C]`,
+    with the cached or the naive sampler (the same images); graph-friendly (signatures)."""
+    if method == "cached":
+        return cached_sample(
+            model,
+            uniform,
+            condition,
+            log_scale_reduction=log_scale_reduction,
+            mixture_mode=mode,
+            draw_pixel=draw_pixel,
+        )
+    return naive_sample_mixture(
+        model, uniform, condition, log_scale_reduction, mode, draw_pixel=draw_pixel
+    )
+
+
+def _compiled_mixture_sampler(model, method, log_scale_reduction, mode, jit_compile):
     per_model = _compiled.setdefault(model, {})
-    key = ("mixture", float(log_scale_reduction), mode, jit_compile)
+    key = ("mixture", method, float(log_scale_reduction), mode, jit_compile)
     if key not in per_model:
         model_ref = weakref.ref(model)
         per_model[key] = tf.function(
-            lambda uniform, condition: naive_sample_mixture(
-                model_ref(), uniform, condition, float(log_scale_reduction), mode
+            lambda uniform, condition: draw_mixture_images(
+                model_ref(), uniform, condition, method, float(log_scale_reduction), mode
             ),
             reduce_retracing=True,
             jit_compile=jit_compile,
