@@ -80,22 +80,39 @@ def pixel_log_prob(
     channels = images.shape[-1]
     logits, means, log_scales, coupling = split_parameters(params, num_components, channels)
     x = scale_values(images, num_levels)  # (..., C)
-    centered = x[..., None, :] - _coupled_means(means, coupling, x)  # (..., K, C)
-    inverse_scale = tf.exp(-log_scales)
-    half_bin = 1.0 / (num_levels - 1)
-    plus = inverse_scale * (centered + half_bin)
-    minus = inverse_scale * (centered - half_bin)
-    log_cdf_plus = -tf.nn.softplus(-plus)  # log sigma(plus): bin 0
-    log_survival_minus = -tf.nn.softplus(minus)  # log(1 - sigma(minus)): bin L-1
-    # log(sigma(b) - sigma(a)) = log sigma(b) + log sigma(-a) + log(1 - e^(a-b)), exact
-    # and stable for any b > a (no approximation of tiny bins).
-    log_bin = log_cdf_plus + log_survival_minus + tf.math.log(-tf.math.expm1(minus - plus))
-    values = images[..., None, :]
-    log_p = tf.where(
-        values == 0, log_cdf_plus, tf.where(values == num_levels - 1, log_survival_minus, log_bin)
-    )  # (..., K, C)
+    means = _coupled_means(means, coupling, x)  # (..., K, C)
+    log_p = log_interval_mass(means, log_scales, images, images, num_levels)  # (..., K, C)
     log_weights = tf.nn.log_softmax(logits, axis=-1)
     return tf.reduce_logsumexp(log_weights + tf.reduce_sum(log_p, axis=-1), axis=-1)
+
+
+def log_interval_mass(means, log_scales, low, high, num_levels: int) -> tf.Tensor:
+    """log P(low ≤ v ≤ high) under discretized logistics, exact for any interval.
+
+    Args:
+        means, log_scales: `[..., K, C]` (coupled means).
+        low, high: integer `[..., C]`, low ≤ high (a bin: low = high = v).
+
+    Returns:
+        `float32 [..., K, C]`. The interval is (x_low − d, x_high + d) with d = 1/(L−1),
+        extended to −∞ at low = 0 and +∞ at high = L−1.
+    """
+    half_bin = 1.0 / (num_levels - 1)
+    inverse_scale = tf.exp(-log_scales)
+    plus = inverse_scale * (scale_values(high, num_levels)[..., None, :] + half_bin - means)
+    minus = inverse_scale * (scale_values(low, num_levels)[..., None, :] - half_bin - means)
+    log_cdf_plus = -tf.nn.softplus(-plus)  # log sigma(plus): open to the left
+    log_survival_minus = -tf.nn.softplus(minus)  # log(1 - sigma(minus)): open to the right
+    # log(sigma(b) - sigma(a)) = log sigma(b) + log sigma(-a) + log(1 - e^(a-b)), exact
+    # and stable for any b > a (no approximation of tiny bins).
+    log_inner = log_cdf_plus + log_survival_minus + tf.math.log(-tf.math.expm1(minus - plus))
+    open_low = tf.cast(low, tf.int32)[..., None, :] == 0
+    open_high = tf.cast(high, tf.int32)[..., None, :] == num_levels - 1
+    return tf.where(
+        open_low,
+        tf.where(open_high, tf.zeros_like(plus), log_cdf_plus),
+        tf.where(open_high, log_survival_minus, log_inner),
+    )
 
 
 def sample_pixels(

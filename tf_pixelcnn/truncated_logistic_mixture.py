@@ -1,0 +1,113 @@
+"""A pixel's logistic mixture restricted to the values consistent with an auxiliary variable.
+
+Given x̂, channel c of a pixel may only take values in an interval [low_c, high_c] that
+depends on x̂ and the channels before it (`grayscale_levels.channel_bounds`). The model
+draws each channel from its conditional under the mixture, renormalised to the interval:
+
+    q(x) = ∏_c p(x_c | x_<c) 1[low_c ≤ x_c ≤ high_c] / P(low_c ≤ v ≤ high_c | x_<c)
+
+so log q(x) = Σ_c [log p(x_≤c) − log Σ_k π_k p_k(x_<c) P_k(low_c ≤ v ≤ high_c | x_<c)],
+each term exact in log space (`logistic_mixture.log_interval_mass`). q sums to 1 over the
+pixels consistent with x̂ and puts no mass elsewhere, so the Grayscale PixelCNN's
+log p(x) = log p(x̂) + log q(x | x̂) is exact. With [0, L−1] everywhere, q = p.
+"""
+
+import tensorflow as tf
+
+from tf_pixelcnn import logistic_mixture
+from tf_pixelcnn.sampling import random_stream
+
+
+def pixel_log_prob(params, images, low, high, num_components: int, num_levels: int) -> tf.Tensor:
+    """log q(pixel) of every pixel, `float32 [...]`.
+
+    Args:
+        params: `[..., P]` mixture parameters (`logistic_mixture.num_parameters`).
+        images: integer `[..., C]`, inside the bounds.
+        low, high: integer `[..., C]`: each channel's interval given the ones before it.
+    """
+    channels = images.shape[-1]
+    logits, means, log_scales, coupling = logistic_mixture.split_parameters(
+        params, num_components, channels
+    )
+    x = logistic_mixture.scale_values(images, num_levels)
+    means = logistic_mixture._coupled_means(means, coupling, x)  # (..., K, C)
+    log_p = logistic_mixture.log_interval_mass(means, log_scales, images, images, num_levels)
+    log_mass = logistic_mixture.log_interval_mass(means, log_scales, low, high, num_levels)
+    before = tf.cumsum(log_p, axis=-1, exclusive=True)  # log p_k(x_<c), (..., K, C)
+    log_weights = tf.nn.log_softmax(logits, axis=-1)[..., None]  # (..., K, 1)
+    joint = tf.reduce_logsumexp(log_weights + before + log_p, axis=-2)  # log p(x_≤c)
+    normaliser = tf.reduce_logsumexp(log_weights + before + log_mass, axis=-2)
+    return tf.reduce_sum(joint - normaliser, axis=-1)
+
+
+def sample_pixels(
+    params,
+    uniform,
+    bounds,
+    num_components: int,
+    channels: int,
+    num_levels: int,
+    log_scale_reduction: float = 0.0,
+    mode: str = "sample",
+) -> tf.Tensor:
+    """Draws every pixel channel by channel inside its interval, `int32 [..., C]`.
+
+    Args:
+        params: `[..., P]`.
+        uniform: `[..., 1 + C]` in (0, 1): the component (MAP mode), then each channel.
+        bounds: `bounds(earlier_values) -> (low, high)`, int `[...]` each, for the
+            channel after `earlier_values` (a list of `int32 [...]`).
+        log_scale_reduction: subtracted from the log-scales (Kolesnikov & Lampert 2017).
+        mode: "sample": each channel by inverse CDF from its exact truncated conditional
+            (the distribution of `pixel_log_prob` when the reduction is 0); "map": draw
+            the component from π_k P_k(channel 0 in bounds), then take each channel's most
+            probable value inside its interval under that component.
+    """
+    if mode not in ("sample", "map"):
+        raise ValueError(f"mode must be 'sample' or 'map'. Received: mode={mode!r}.")
+    logits, means, log_scales, coupling = logistic_mixture.split_parameters(
+        params, num_components, channels
+    )
+    log_scales = log_scales - log_scale_reduction
+    uniform = tf.cast(uniform, tf.float32)
+    log_weights = tf.nn.log_softmax(logits, axis=-1)  # (..., K)
+    every_value = tf.range(num_levels, dtype=tf.int32)  # (L,)
+    values, scaled, pair = [], [], 0
+    for c in range(channels):
+        low, high = bounds(values)
+        mean = means[..., c]
+        for j in range(c):
+            mean = mean + coupling[..., pair] * scaled[j][..., None]
+            pair += 1
+        # log p_k(v | x_<c) for every value v: (..., K, L)
+        log_p = logistic_mixture.log_interval_mass(
+            mean[..., None], log_scales[..., c, None], every_value, every_value, num_levels
+        )
+        outside = tf.logical_or(every_value < low[..., None], every_value > high[..., None])
+        if mode == "map":
+            if c == 0:
+                log_mass = logistic_mixture.log_interval_mass(
+                    mean[..., None], log_scales[..., c, None], low[..., None], high[..., None],
+                    num_levels,
+                )[..., 0]  # fmt: skip
+                component = random_stream.inverse_cdf_sample(
+                    log_weights + log_mass, uniform[..., 0]
+                )
+            chosen = tf.gather(log_p, component, axis=-2, batch_dims=len(component.shape))
+            value = tf.argmax(
+                tf.where(outside, -float("inf"), chosen), axis=-1, output_type=tf.int32
+            )
+        else:
+            log_value = tf.reduce_logsumexp(log_weights[..., None] + log_p, axis=-2)  # (..., L)
+            value = random_stream.inverse_cdf_sample(
+                tf.where(outside, -1e30, log_value), uniform[..., 1 + c]
+            )
+            # Posterior over components given x_≤c, for the next channel.
+            log_weights = log_weights + tf.gather(
+                log_p, value, axis=-1, batch_dims=len(value.shape)
+            )
+        value = tf.clip_by_value(tf.cast(value, tf.int32), low, high)  # float round-off of the CDF
+        values.append(value)
+        scaled.append(logistic_mixture.scale_values(value, num_levels))
+    return tf.stack(values, axis=-1)
