@@ -62,6 +62,21 @@ def assert_causal(model, image_shape, condition=None, full_receptive_field=False
     return depends
 
 
+def assert_pixel_causal(model, image_shape, condition=None, batch=2, full_receptive_field=True):
+    """Check 1 for a logistic-mixture model: the parameters of pixel (i, j) depend on every
+    earlier pixel and on nothing at or after (i, j) (the pixel's channels are joint)."""
+    height, width, _ = image_shape
+    inputs = np.random.default_rng(0).uniform(-1, 1, (batch, *image_shape)).astype(np.float32)
+    depends = dependency(lambda x: model.logits_from_float(x, condition), inputs)
+    order = np.arange(height * width).reshape(height, width)
+    earlier = order[None, None, None, :, :, None] < order[:, :, None, None, None, None]
+    allowed = np.broadcast_to(earlier, depends.shape)
+    leaks = np.argwhere(depends & ~allowed)
+    assert leaks.size == 0, f"parameters of (i, j) see a pixel at or after it: {leaks[:5]}"
+    if full_receptive_field:
+        assert np.all(depends.any(axis=2) == allowed.any(axis=2)), "an earlier pixel is not seen"
+
+
 def assert_layer_config_round_trip(layer, inputs, **call_kwargs):
     """`from_config(get_config())` builds a layer that, with the same weights, computes the same."""
     expected = layer(inputs, **call_kwargs)

@@ -11,8 +11,10 @@ from tf_pixelcnn.likelihood import bits_per_dim
 from tf_pixelcnn.models import (
     ConvAutoencoder,
     GatedPixelCNN,
+    GrayscalePixelCNN,
     PixelCNN,
     PixelCNNAutoencoder,
+    PyramidPixelCNN,
 )
 from tf_pixelcnn.sampling import sample
 

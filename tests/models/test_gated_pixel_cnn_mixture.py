@@ -25,13 +25,7 @@ def test_parameters_of_a_pixel_see_exactly_the_pixels_before_it(channels, num_cl
     shape = (4, 4, channels)
     model = _model(shape, num_classes=num_classes)
     condition = None if num_classes is None else np.array([0, 2])
-    inputs = np.random.default_rng(0).uniform(-1, 1, (2, *shape)).astype(np.float32)
-    depends = test_case.dependency(lambda x: model.logits_from_float(x, condition), inputs)
-    order = np.arange(16).reshape(4, 4)
-    earlier = order[None, None, None, :, :, None] < order[:, :, None, None, None, None]
-    allowed = np.broadcast_to(earlier, depends.shape)
-    assert not np.any(depends & ~allowed)  # never the pixel itself or later ones
-    assert np.all(depends.any(axis=2) == allowed.any(axis=2))  # every earlier pixel
+    test_case.assert_pixel_causal(model, shape, condition)
 
 
 def test_log_prob_is_the_sum_of_the_mixture_pixel_log_probs():

@@ -30,8 +30,8 @@ def sample(
     """Draws images from `model` in raster order.
 
     Args:
-        model: a `GatedPixelCNN` or `PixelCNN` (use `PixelCNNAutoencoder.decode` for the
-            auto-encoder).
+        model: a `GatedPixelCNN`, `PixelCNN`, `GrayscalePixelCNN` or `PyramidPixelCNN`
+            (use `PixelCNNAutoencoder.decode` for the auto-encoder).
         num_samples: Images to draw; may be omitted when `seed` is `[batch, 2]` or a
             condition gives the batch.
         condition: labels `int [batch]` or vectors `float [batch, D]` of a conditional
@@ -42,7 +42,8 @@ def sample(
             "naive" (one full network pass per sub-pixel; any model) or "auto" (cached
             where the model supports it, else naive). Both give the same images for the
             same seeds.
-        temperature: float > 0; below 1 gives more likely, less diverse images.
+        temperature: float > 0; below 1 gives more likely, less diverse images (softmax
+            outputs: for a `GrayscalePixelCNN`, its grayscale factor).
         jit_compile: compile the sampler with XLA.
         log_scale_reduction: logistic-mixture models only: subtracted from the predicted
             log-scales (> 0: less noisy images; Kolesnikov & Lampert 2017).
@@ -60,6 +61,12 @@ def sample(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}.")
+    if hasattr(model, "factor_log_probs"):  # Grayscale / Pyramid PixelCNN: its own sampler
+        if condition is not None:
+            raise ValueError(f"{type(model).__name__} is unconditional. Received a condition.")
+        return model.sample(
+            num_samples, seed, method, temperature, log_scale_reduction, mixture_mode, jit_compile
+        )
     mixture = bool(getattr(model, "num_mixture_components", None))
     if mixture_mode not in ("sample", "map"):
         raise ValueError(

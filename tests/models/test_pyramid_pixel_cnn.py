@@ -1,0 +1,130 @@
+"""Pyramid PixelCNN: exact decomposition over levels, a normalised density whose samples
+follow it, every level's sample the subsampled next one, causality, round trip, errors."""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.stats
+import tensorflow as tf
+
+import tf_pixelcnn as tpc
+from tests import test_case
+from tests.models.test_autoregressive_image_model import sharpen_output
+from tf_pixelcnn import logistic_mixture
+from tf_pixelcnn.sampling import random_stream
+
+
+def _model(shape=(8, 4, 3), resolutions=3, levels=256, **kwargs):
+    return tpc.PyramidPixelCNN(
+        shape, num_levels=levels, num_resolutions=resolutions, base_num_layers=2,
+        base_filters=8, num_layers=2, filters=8, kernel_size=3, num_mixture_components=3,
+        condition_filters=4, **kwargs,
+    )  # fmt: skip
+
+
+def _images(batch=3, shape=(8, 4, 3), levels=256, seed=0):
+    return np.random.default_rng(seed).integers(0, levels, (batch, *shape)).astype(np.int32)
+
+
+def test_log_prob_is_the_sum_of_the_levels_new_pixels_by_hand():
+    model = _model()
+    images = _images()
+    x2, x1, x0 = images, images[:, ::2, ::2], images[:, ::4, ::4]  # 8x4, 4x2, 2x1
+    by_hand = model.levels[0].log_prob(x0)
+    for level, image, lower in ((1, x1, x0), (2, x2, x1)):
+        params = model.levels[level](image, condition=lower)
+        pixel = logistic_mixture.pixel_log_prob(params, image, 3, 256).numpy()
+        pixel[:, ::2, ::2] = 0.0  # copied from the level below: not modelled
+        by_hand += pixel.sum(axis=(1, 2))
+    np.testing.assert_allclose(model.log_prob(images), by_hand, rtol=1e-5)
+    factors = model.factor_log_probs(images)
+    assert list(factors) == ["2x1", "4x2", "8x4"]
+    report = model.report_bits_per_dim(factors)
+    np.testing.assert_allclose(
+        report["4x2"], -(factors["2x1"] + factors["4x2"]) / (24 * np.log(2)), rtol=1e-6
+    )
+    np.testing.assert_allclose(report["8x4"], -model.log_prob(images) / (96 * np.log(2)), rtol=1e-5)
+
+
+def _every_image(shape, levels):
+    size = int(np.prod(shape))
+    values = itertools.product(range(levels), repeat=size)
+    return np.array(list(values), np.int32).reshape(-1, *shape)
+
+
+def test_sums_to_one_by_enumeration_and_samples_follow_it():
+    model = _model((2, 2, 1), resolutions=2, levels=8)
+    for level in model.levels:
+        sharpen_output(level, scale=1.0)
+    images = _every_image((2, 2, 1), 8)  # 4096 images
+    probabilities = np.exp(model.log_prob(images).numpy().astype(np.float64))
+    np.testing.assert_allclose(probabilities.sum(), 1.0, rtol=1e-5)
+    n = 20000
+    drawn = model.sample(num_samples=n, seed=(2, 3)).numpy().reshape(n, 4)
+    observed = np.bincount(drawn @ (8 ** np.arange(3, -1, -1)), minlength=4096)
+    keep = probabilities * n > 5
+    expected = probabilities[keep] * n
+    _, p = scipy.stats.chisquare(observed[keep], expected * observed[keep].sum() / expected.sum())
+    assert p > 1e-3, p
+
+
+def test_rgb_pyramid_sums_to_one_by_enumeration():
+    model = _model((2, 2, 3), resolutions=2, levels=2)
+    images = _every_image((2, 2, 3), 2)  # 4096 images
+    total = np.exp(model.log_prob(images).numpy().astype(np.float64)).sum()
+    np.testing.assert_allclose(total, 1.0, rtol=1e-5)
+
+
+def test_every_conditional_level_is_causal_in_x():
+    model = _model()
+    for level, shape in zip(model.levels[1:], model.level_shapes[1:]):
+        lower = _images(2, level.condition_image_shape, seed=4)
+        test_case.assert_pixel_causal(level, shape, condition=lower, full_receptive_field=False)
+    test_case.assert_pixel_causal(model.levels[0], model.level_shapes[0])
+
+
+@pytest.mark.parametrize("mode, reduction", [("sample", 0.0), ("sample", 1.0), ("map", 0.0)])
+def test_every_level_is_the_next_one_subsampled_and_cached_equals_naive(mode, reduction):
+    model = _model()
+    seeds = random_stream.per_image_seeds((7, 8), 3)
+    uniform = random_stream.uniform_noise(seeds, (model.stream_size,))
+    levels = model.draw_levels(uniform, "cached", reduction, mode)
+    assert [tuple(x.shape) for x in levels] == [(3, 2, 1, 3), (3, 4, 2, 3), (3, 8, 4, 3)]
+    for lower, higher in zip(levels, levels[1:]):
+        assert higher.dtype == tf.int32
+        assert 0 <= higher.numpy().min() and higher.numpy().max() < 256
+        np.testing.assert_array_equal(higher[:, ::2, ::2], lower)
+    if mode == "sample":  # (MAP of an untrained model: the means, all near 127)
+        assert len(np.unique(levels[-1])) > 10
+    kwargs = {"log_scale_reduction": reduction, "mixture_mode": mode}
+    naive = model.sample(seed=seeds, method="naive", **kwargs)
+    np.testing.assert_array_equal(naive, levels[-1])
+    np.testing.assert_array_equal(tpc.sample(model, seed=seeds, **kwargs), naive)
+    given = model.sample_given(levels[1], seed=(1, 1), **kwargs)
+    np.testing.assert_array_equal(given[:, ::2, ::2], levels[1])
+
+
+def test_keras_round_trip():
+    model = _model()
+    images = _images()
+    loaded = test_case.keras_round_trip(model)
+    assert isinstance(loaded, tpc.PyramidPixelCNN) and loaded.get_config() == model.get_config()
+    np.testing.assert_allclose(loaded.log_prob(images), model.log_prob(images), rtol=1e-6)
+    np.testing.assert_array_equal(
+        loaded.sample(num_samples=2, seed=(1, 2)), model.sample(num_samples=2, seed=(1, 2))
+    )
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="divisible by 2\\^\\(num_resolutions - 1\\)"):
+        _model((6, 4, 3))
+    model = _model()
+    with pytest.raises(ValueError, match=r"images must be integers \[batch, 8, 4, 3\]"):
+        model.log_prob(np.zeros((1, 8, 4, 3), np.float32))
+    with pytest.raises(ValueError, match=r"integer images \[batch, 4, 2, 3\]"):
+        model.sample_given(np.zeros((1, 8, 4, 3), np.int32))
+    with pytest.raises(ValueError, match="instead of temperature"):
+        model.sample(num_samples=1, temperature=0.5)
+    with pytest.raises(ValueError, match="Received: method='fast'"):
+        model.sample(num_samples=1, method="fast")

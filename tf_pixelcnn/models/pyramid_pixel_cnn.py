@@ -1,0 +1,246 @@
+"""Pyramid PixelCNN (Kolesnikov & Lampert 2017, §3.2)."""
+
+import math
+from typing import Dict, List, Sequence
+
+import keras
+import tensorflow as tf
+
+from tf_pixelcnn import logistic_mixture
+from tf_pixelcnn.layers.numbered_layers import numbered_layers, set_numbered_layers
+from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
+from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
+from tf_pixelcnn.sampling.sample import draw_mixture_images
+
+
+@keras.saving.register_keras_serializable(package="tf_pixelcnn")
+class PyramidPixelCNN(AuxiliaryVariableModel):
+    temperature_applies_to = None  # logistic mixtures only: log_scale_reduction, map
+    """p(x) = p(x⁽⁰⁾) ∏_{i ≥ 1} p(x⁽ⁱ⁾ | x⁽ⁱ⁻¹⁾) over a pyramid of resolutions, lowest first.
+
+    x⁽ⁱ⁻¹⁾ is x⁽ⁱ⁾ subsampled by 2: its pixels (2r, 2c). So the known quarter of x⁽ⁱ⁾ is
+    copied from x⁽ⁱ⁻¹⁾, and level i models the other three quarters: a lightweight
+    `GatedPixelCNN` with a logistic-mixture output conditioned on x⁽ⁱ⁻¹⁾ through an
+    `ImageConditionNetwork` (no causal masks; one down- and up-sampling level). Each
+    level's likelihood counts only its new pixels, so log p(x) = Σ_i log p(level i) is
+    exact and the subsampled sample of every level is exactly the level below. (The paper
+    does not say how it downsamples; subsampling is what makes p(x | x̂) consistent with
+    x̂ without truncated sampling.) Sampling starts at the lowest resolution.
+
+    Args:
+        image_shape: `(H, W, C)`; H and W divisible by 2^(num_resolutions − 1).
+        num_levels: Values per sub-pixel.
+        num_resolutions: Levels of the pyramid, e.g. 5 for 8×8 → … → 128×128.
+        base_num_layers, base_filters: The unconditional lowest-resolution model.
+        num_layers, filters: Each conditional level (few layers: x̂ carries most of it).
+        kernel_size: Of every level.
+        num_mixture_components: Logistics of every level's output.
+        condition_filters: Channels of each embedding f_w(x̂).
+
+    Example:
+        >>> model = PyramidPixelCNN((16, 16, 3), num_resolutions=3, base_num_layers=2,
+        ...                         base_filters=8, num_layers=2, filters=8)
+        >>> sorted(model.factor_models)
+        ['16x16', '4x4', '8x8']
+
+    References:
+        Kolesnikov & Lampert 2017, "PixelCNN Models with Auxiliary Variables for Natural
+        Image Modeling", ICML, §3.2 and §4.3 (CelebA 8×8 → 128×128).
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int] = (64, 64, 3),
+        num_levels: int = 256,
+        num_resolutions: int = 4,
+        base_num_layers: int = 15,
+        base_filters: int = 128,
+        num_layers: int = 5,
+        filters: int = 64,
+        kernel_size: int = 5,
+        num_mixture_components: int = 10,
+        condition_filters: int = 32,
+        **kwargs,
+    ):
+        super().__init__(image_shape, num_levels, **kwargs)
+        height, width, channels = self.image_shape
+        factor = 2 ** (num_resolutions - 1)
+        if num_resolutions < 2 or height % factor or width % factor:
+            raise ValueError(
+                "num_resolutions must be >= 2 and the image height and width divisible by "
+                f"2^(num_resolutions - 1). Received: num_resolutions={num_resolutions}, "
+                f"image_shape={self.image_shape}."
+            )
+        self.num_resolutions = num_resolutions
+        self.base_num_layers, self.base_filters = base_num_layers, base_filters
+        self.num_layers, self.filters = num_layers, filters
+        self.kernel_size = kernel_size
+        self.num_mixture_components = num_mixture_components
+        self.condition_filters = condition_filters
+        shapes = [
+            (height // 2 ** (num_resolutions - 1 - i), width // 2 ** (num_resolutions - 1 - i),
+             channels)
+            for i in range(num_resolutions)
+        ]  # fmt: skip
+        self.level_shapes = shapes
+        levels = [
+            GatedPixelCNN(
+                shapes[0],
+                num_layers=base_num_layers,
+                filters=base_filters,
+                kernel_size=kernel_size,
+                num_levels=num_levels,
+                num_mixture_components=num_mixture_components,
+                name="level_0",
+            )
+        ]
+        for i in range(1, num_resolutions):
+            levels.append(
+                GatedPixelCNN(
+                    shapes[i],
+                    num_layers=num_layers,
+                    filters=filters,
+                    kernel_size=kernel_size,
+                    num_levels=num_levels,
+                    num_mixture_components=num_mixture_components,
+                    condition_image_shape=shapes[i - 1],
+                    condition_image_levels=num_levels,
+                    spatial_condition_filters=condition_filters,
+                    name=f"level_{i}",
+                )
+            )
+        set_numbered_layers(self, "level", levels)
+        self.built = True
+
+    @property
+    def levels(self) -> List[GatedPixelCNN]:
+        """The models of the resolutions, lowest first."""
+        return numbered_layers(self, "level", self.num_resolutions)
+
+    @property
+    def level_names(self) -> List[str]:
+        return [f"{h}x{w}" for h, w, _ in self.level_shapes]
+
+    @property
+    def factor_models(self) -> Dict[str, keras.Model]:
+        return dict(zip(self.level_names, self.levels))
+
+    def pyramid(self, images) -> List[tf.Tensor]:
+        """The image at every resolution, lowest first: x⁽ⁱ⁻¹⁾ = x⁽ⁱ⁾[:, ::2, ::2]."""
+        step = 2 ** (self.num_resolutions - 1)
+        return [images[:, :: step // 2**i, :: step // 2**i] for i in range(self.num_resolutions)]
+
+    def auxiliary(self, images) -> tf.Tensor:
+        """x̂: the image at half resolution (its even rows and columns)."""
+        return images[:, ::2, ::2]
+
+    @staticmethod
+    def known_pixels(height: int, width: int) -> tf.Tensor:
+        """`bool [height, width]`: the pixels a level copies from the one below."""
+        rows = tf.range(height) % 2 == 0
+        columns = tf.range(width) % 2 == 0
+        return tf.logical_and(rows[:, None], columns[None, :])
+
+    def level_log_prob(self, index: int, image, lower=None, training=False) -> tf.Tensor:
+        """log p(x⁽ⁱ⁾ | x⁽ⁱ⁻¹⁾) in nats `[batch]`: the level's new pixels only."""
+        model = self.levels[index]
+        if index == 0:
+            return model.log_prob(image, training=training)
+        params = model(image, condition=lower, training=training)
+        pixel = logistic_mixture.pixel_log_prob(
+            params, image, self.num_mixture_components, self.num_levels
+        )  # (B, h, w)
+        height, width, _ = self.level_shapes[index]
+        new = tf.cast(tf.logical_not(self.known_pixels(height, width)), pixel.dtype)
+        return tf.reduce_sum(pixel * new, axis=[1, 2])
+
+    def factor_log_probs(self, images, training=False) -> Dict[str, tf.Tensor]:
+        images = self.check_images(images)
+        pyramid = self.pyramid(images)
+        return {
+            name: self.level_log_prob(i, pyramid[i], pyramid[i - 1] if i else None, training)
+            for i, name in enumerate(self.level_names)
+        }
+
+    def report_bits_per_dim(self, factor_log_probs) -> Dict[str, tf.Tensor]:
+        """Bits/dim of the image at each resolution (all levels up to it), as in the paper."""
+        report, total = {}, 0.0
+        for name, shape in zip(self.level_names, self.level_shapes):
+            total = total + factor_log_probs[name]
+            report[name] = -total / (math.prod(shape) * math.log(2.0))
+        return report
+
+    # --- Sampling -----------------------------------------------------------------------
+
+    def _level_stream_sizes(self) -> List[int]:
+        return [h * w * (1 + c) for h, w, c in self.level_shapes]
+
+    @property
+    def stream_size(self) -> int:
+        return sum(self._level_stream_sizes())
+
+    @property
+    def given_stream_size(self) -> int:
+        return self._level_stream_sizes()[-1]
+
+    def _draw_level(self, index, lower, uniform, method, log_scale_reduction, mixture_mode):
+        height, width, channels = self.level_shapes[index]
+        uniform = tf.reshape(uniform, [-1, height, width, 1 + channels])
+        model = self.levels[index]
+        if index == 0:
+            return draw_mixture_images(
+                model, uniform, None, method, log_scale_reduction, mixture_mode
+            )
+
+        def draw_pixel(params, pixel_uniform, row, column):
+            drawn = logistic_mixture.sample_pixels(
+                params, pixel_uniform, self.num_mixture_components, channels,
+                self.num_levels, log_scale_reduction, mixture_mode,
+            )  # fmt: skip
+            known = tf.logical_and(row % 2 == 0, column % 2 == 0)
+            return tf.where(known, lower[:, row // 2, column // 2], drawn)
+
+        return draw_mixture_images(model, uniform, lower, method, draw_pixel=draw_pixel)
+
+    def draw_levels(self, uniform, method, log_scale_reduction=0.0, mixture_mode="sample"):
+        """The sample at every resolution, lowest first (the last is `draw`'s image)."""
+        images, start = [], 0
+        for index, size in enumerate(self._level_stream_sizes()):
+            images.append(
+                self._draw_level(
+                    index, images[-1] if images else None, uniform[:, start : start + size],
+                    method, log_scale_reduction, mixture_mode,
+                )
+            )  # fmt: skip
+            start += size
+        return images
+
+    def draw(self, uniform, method, temperature, log_scale_reduction, mixture_mode):
+        del temperature  # a logistic mixture: checked to be 1 by `sample`
+        return self.draw_levels(uniform, method, log_scale_reduction, mixture_mode)[-1]
+
+    def draw_given(self, auxiliary, uniform, method, log_scale_reduction, mixture_mode):
+        lower = self.levels[-1].condition_image(tf.convert_to_tensor(auxiliary))  # checks
+        with tf.control_dependencies([lower]):
+            auxiliary = tf.cast(auxiliary, tf.int32)
+        return self._draw_level(
+            self.num_resolutions - 1, auxiliary, uniform, method, log_scale_reduction,
+            mixture_mode,
+        )  # fmt: skip
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "image_shape": list(self.image_shape),
+            "num_levels": self.num_levels,
+            "num_resolutions": self.num_resolutions,
+            "base_num_layers": self.base_num_layers,
+            "base_filters": self.base_filters,
+            "num_layers": self.num_layers,
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "num_mixture_components": self.num_mixture_components,
+            "condition_filters": self.condition_filters,
+        }
