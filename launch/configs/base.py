@@ -28,7 +28,9 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.shuffle_buffer = 50_000
 
     config.model = ml_collections.ConfigDict()
-    config.model.name = "gated_pixel_cnn"  # gated_pixel_cnn | pixel_cnn | pixel_cnn_autoencoder
+    # gated_pixel_cnn | pixel_cnn | pixel_cnn_autoencoder | grayscale_pixel_cnn |
+    # pyramid_pixel_cnn (the last two: see configs/cifar10_grayscale.py, celeba_pyramid.py)
+    config.model.name = "gated_pixel_cnn"
     config.model.class_conditional = False
     config.model.num_layers = 15
     config.model.filters = 128
@@ -43,6 +45,9 @@ def get_config() -> ml_collections.ConfigDict:
     config.train.learning_rate_schedule = "cosine"  # or "constant"
     config.train.warmup_steps = 0
     config.train.final_learning_rate_fraction = 0.0
+    # Grayscale / Pyramid PixelCNN: train only these factors, comma-separated ("colour";
+    # "16x16,32x32"); the others keep their weights. Default: all, jointly.
+    config.train.factors = config_dict.placeholder(str)
     config.train.gradient_clip_norm = config_dict.placeholder(float)
     config.train.polyak_decay = config_dict.placeholder(float)  # e.g. 0.9995; eval uses it
     config.train.jit_compile = False

@@ -6,7 +6,7 @@ summed over replicas are those of the mean over the global batch, for any number
 replicas and workers.
 """
 
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import keras
 import tensorflow as tf
@@ -22,7 +22,32 @@ def batch_condition(model, batch: Dict[str, tf.Tensor]):
     return None
 
 
-def _bits_per_dim(model, batch, training: bool) -> tf.Tensor:
+def check_factors(model, factors: Optional[Sequence[str]]) -> Optional[Tuple[str, ...]]:
+    """The factors to train of an auxiliary-variable model (None: all / a plain model)."""
+    if not factors:
+        return None
+    names = tuple(getattr(model, "factor_models", {}))
+    unknown = [f for f in factors if f not in names]
+    if not names or unknown:
+        raise ValueError(
+            f"train.factors names factors of a Grayscale or Pyramid PixelCNN; "
+            f"{type(model).__name__} has {list(names) or 'none'}. Received: {list(factors)}."
+        )
+    return tuple(factors)
+
+
+def trained_variables(model, factors: Optional[Sequence[str]]) -> List[tf.Variable]:
+    """The variables a step updates: the selected factors' sub-models, or all."""
+    if not factors:
+        return model.trainable_variables
+    return [v for name in factors for v in model.factor_models[name].trainable_variables]
+
+
+def _bits_per_dim(model, batch, training: bool, factors=None) -> tf.Tensor:
+    if factors:  # −Σ of the trained factors' log-likelihoods, per dimension of x
+        log_probs = model.factor_log_probs(batch["image"], training=training)
+        log_prob = tf.add_n([log_probs[name] for name in factors])
+        return likelihood.bits_per_dim(log_prob, model.image_shape)
     condition = batch_condition(model, batch)
     if condition is None:
         log_prob = model.log_prob(batch["image"], training=training)
@@ -40,6 +65,7 @@ def make_distributed_train_step(
     step_counter: Optional[tf.Variable] = None,
     gradient_clip_norm: Optional[float] = None,
     jit_compile: bool = False,
+    factors: Optional[Sequence[str]] = None,
 ) -> Callable:
     """`step(distributed_iterator) -> mean bits/dim of the global batch` (a tf.function).
 
@@ -53,14 +79,18 @@ def make_distributed_train_step(
             batch's mean loss), identically on every replica. (Keras' own `global_clipnorm`
             would clip each replica's share before the all-reduce.)
         jit_compile: XLA-compile the replica step.
+        factors: Auxiliary-variable models: train only these factors (`factor_models`
+            names, e.g. ["colour"] or ["16x16"]); the loss is their part of −log p(x).
     """
+    factors = check_factors(model, factors)
+    variables = trained_variables(model, factors)
 
     def replica_step(batch):
         with tf.GradientTape() as tape:
-            bits = _bits_per_dim(model, batch, training=True)
+            bits = _bits_per_dim(model, batch, training=True, factors=factors)
             loss = tf.nn.compute_average_loss(bits, global_batch_size=global_batch_size)
             scaled_loss = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
-        gradients = tape.gradient(scaled_loss, model.trainable_variables)
+        gradients = tape.gradient(scaled_loss, variables)
         if gradient_clip_norm:
             context = tf.distribute.get_replica_context()
             total = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
@@ -68,7 +98,7 @@ def make_distributed_train_step(
             # The optimizer sums the replicas' gradients again: give each its share.
             replicas = context.num_replicas_in_sync
             gradients = [g / replicas for g in total]
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        optimizer.apply_gradients(zip(gradients, variables))
         return loss
 
     if jit_compile:
@@ -87,28 +117,40 @@ def make_distributed_train_step(
 
 
 def make_distributed_eval_step(model, strategy: tf.distribute.Strategy) -> Callable:
-    """`step(batch) -> (sum of weighted bits/dim, sum of weights)` over all replicas."""
+    """`step(batch) -> {"bits_per_dim", "weight", and per factor or resolution of an
+    auxiliary-variable model (`report_bits_per_dim`)}`: weighted sums over all replicas."""
 
     def replica_step(batch):
-        bits = _bits_per_dim(model, batch, training=False)
         weight = batch["weight"]
-        return tf.reduce_sum(bits * weight), tf.reduce_sum(weight)
+        if hasattr(model, "factor_log_probs"):
+            log_probs = model.factor_log_probs(batch["image"])
+            bits = likelihood.bits_per_dim(tf.add_n(list(log_probs.values())), model.image_shape)
+            reported = model.report_bits_per_dim(log_probs)
+        else:
+            bits, reported = _bits_per_dim(model, batch, training=False), {}
+        sums = {name: tf.reduce_sum(value * weight) for name, value in reported.items()}
+        sums.update(bits_per_dim=tf.reduce_sum(bits * weight), weight=tf.reduce_sum(weight))
+        return sums
 
     @tf.function
-    def step(batch) -> Tuple[tf.Tensor, tf.Tensor]:
+    def step(batch) -> Dict[str, tf.Tensor]:
         totals = strategy.run(replica_step, args=(batch,))
-        return tuple(strategy.reduce(tf.distribute.ReduceOp.SUM, t, axis=None) for t in totals)
+        return {
+            name: strategy.reduce(tf.distribute.ReduceOp.SUM, t, axis=None)
+            for name, t in totals.items()
+        }
 
     return step
 
 
-def evaluate_distributed(eval_step: Callable, distributed_dataset) -> float:
-    """Mean bits/dim over one pass of a weighted, distributed eval dataset."""
-    total, count = 0.0, 0.0
+def evaluate_distributed(eval_step: Callable, distributed_dataset) -> Dict[str, float]:
+    """Mean bits/dim over one pass of a weighted, distributed eval dataset:
+    `{"bits_per_dim": ..., <factor or resolution>: ...}`."""
+    totals = {}
     for batch in distributed_dataset:
-        batch_total, batch_count = eval_step(batch)
-        total += float(batch_total)
-        count += float(batch_count)
+        for name, value in eval_step(batch).items():
+            totals[name] = totals.get(name, 0.0) + float(value)
+    count = totals.pop("weight", 0.0)
     if count == 0:
         raise ValueError("The evaluation dataset is empty.")
-    return total / count
+    return {name: total / count for name, total in totals.items()}

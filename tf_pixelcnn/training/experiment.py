@@ -12,13 +12,17 @@ import keras
 
 from tf_pixelcnn.data.dataset_specs import get_spec
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
+from tf_pixelcnn.models.grayscale_pixel_cnn import GrayscalePixelCNN
 from tf_pixelcnn.models.pixel_cnn import PixelCNN
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
+from tf_pixelcnn.models.pyramid_pixel_cnn import PyramidPixelCNN
 
 MODELS = {
     "gated_pixel_cnn": GatedPixelCNN,
     "pixel_cnn": PixelCNN,
     "pixel_cnn_autoencoder": PixelCNNAutoencoder,
+    "grayscale_pixel_cnn": GrayscalePixelCNN,
+    "pyramid_pixel_cnn": PyramidPixelCNN,
 }
 DATA_KEYS = (
     "dataset", "data_dir", "image_size", "num_levels", "grayscale", "crop", "resize_images",

@@ -32,6 +32,7 @@ from tf_pixelcnn.data.pipeline import make_dataset
 from tf_pixelcnn.sampling.sample import sample
 from tf_pixelcnn.training import experiment
 from tf_pixelcnn.training.distributed_steps import (
+    check_factors,
     evaluate_distributed,
     make_distributed_eval_step,
     make_distributed_train_step,
@@ -109,7 +110,10 @@ def _evaluate(config, workdir, strategy, checkpoint):
     run.restore(checkpoint)
     bits = run.evaluate()
     step = int(run.step.numpy())
-    return {"checkpoint": checkpoint, "step": step, "test_bits_per_dim": bits}
+    results = {"checkpoint": checkpoint, "step": step, "test_bits_per_dim": bits}
+    if run.factor_bits:
+        results["test_bits_per_dim_by_factor"] = run.factor_bits
+    return results
 
 
 class _Run:
@@ -149,6 +153,11 @@ class _Run:
             parts["average"] = self.average
         self.checkpoint = tf.train.Checkpoint(**parts)
         self.eval_step = make_distributed_eval_step(self.model, strategy)
+        self.factor_bits = {}
+        factors = self.train_config.get("factors")
+        self.factors = check_factors(
+            self.model, [f.strip() for f in factors.split(",")] if factors else None
+        )
 
     # --- Data -----------------------------------------------------------------------
 
@@ -173,12 +182,17 @@ class _Run:
     # --- Evaluation and samples -----------------------------------------------------
 
     def evaluate(self) -> float:
+        """Test bits/dim; per factor or resolution in `self.factor_bits`."""
         batch_size = int(self.eval_config.get("global_batch_size") or self.global_batch_size)
         dataset = self._distributed("test", training=False, batch_size=batch_size)
         if self.average is None:
-            return evaluate_distributed(self.eval_step, dataset)
-        with self.average.swapped_in():
-            return evaluate_distributed(self.eval_step, dataset)
+            means = evaluate_distributed(self.eval_step, dataset)
+        else:
+            with self.average.swapped_in():
+                means = evaluate_distributed(self.eval_step, dataset)
+        bits = means.pop("bits_per_dim")
+        self.factor_bits = means
+        return bits
 
     def _write_samples(self, step: int, writer) -> Optional[str]:
         num_samples = int(self.train_config.get("num_samples", 0))
@@ -306,6 +320,7 @@ class _Run:
             step_counter=self.step,
             gradient_clip_norm=train.get("gradient_clip_norm") or None,
             jit_compile=bool(train.get("jit_compile", False)),
+            factors=self.factors,
         )
         iterator = iter(self._distributed("train", True, start_step=start_step))
         log_every = int(train.get("log_every", 100))
@@ -357,6 +372,7 @@ class _Run:
         results = {
             "step": step,
             "test_bits_per_dim": self._log_eval(step, writers["eval"]),
+            "test_bits_per_dim_by_factor": self.factor_bits or None,
             "train_seconds": train_seconds,
             # after the first log window (tracing), including checkpoints and evaluations
             "images_per_second": steady_images_per_second,
@@ -380,8 +396,11 @@ class _Run:
         bits = self.evaluate()
         with writer.as_default(step=step):
             tf.summary.scalar("bits_per_dim", bits)
+            for name, value in self.factor_bits.items():
+                tf.summary.scalar(f"bits_per_dim/{name}", value)
         if self.chief:
-            print(f"step {step}: test bits/dim {bits:.4f}", flush=True)
+            parts = "".join(f", {name} {value:.4f}" for name, value in self.factor_bits.items())
+            print(f"step {step}: test bits/dim {bits:.4f}{parts}", flush=True)
         return bits
 
     def _write_final_model(self) -> Dict[str, str]:
