@@ -10,7 +10,8 @@ class DatasetSpec:
 
     Attributes:
         name: The name configs use (the tfds name where it is a tfds dataset).
-        source: "tfds", "digits" (offline, ships with scikit-learn) or "image_folder".
+        source: "tfds", "digits" or "photo_patches" (offline, ship with scikit-learn) or
+            "image_folder".
         image_size: `(height, width)` of the stored images, or None where they vary.
         channels: 1 or 3.
         max_value: Largest stored pixel value (255; 1 for binarized MNIST; 16 for digits).
@@ -36,6 +37,7 @@ DATASETS: Dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
         DatasetSpec("digits", "digits", (8, 8), 1, max_value=16, num_classes=10),
+        DatasetSpec("photo_patches", "photo_patches", (16, 16), 3, num_classes=2),
         DatasetSpec("image_folder", "image_folder", None, 3),
         DatasetSpec("cifar10", "tfds", (32, 32), 3, num_classes=10),
         DatasetSpec("mnist", "tfds", (28, 28), 1, num_classes=10),

@@ -65,6 +65,11 @@ def load_records(
 
         images, labels = load_digits(split, num_levels=spec.max_value + 1)
         return Records(len(labels), table={"image": images, "label": labels})
+    if spec.source == "photo_patches":
+        from tf_pixelcnn.data.photo_patches import load_photo_patches
+
+        images, labels = load_photo_patches(split)
+        return Records(len(labels), table={"image": images, "label": labels})
     if spec.source == "image_folder":
         if not data_dir:
             raise ValueError("dataset='image_folder' needs data_dir, the folder's root.")

@@ -1,0 +1,75 @@
+"""The distributed steps with auxiliary-variable models: one factor trains alone, evaluation
+reports every factor / resolution."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tf_pixelcnn as tpc
+from tf_pixelcnn.data import load_digits
+from tf_pixelcnn.training.distributed_steps import (
+    evaluate_distributed,
+    make_distributed_eval_step,
+    make_distributed_train_step,
+)
+
+
+def _pyramid():
+    return tpc.PyramidPixelCNN(
+        (8, 8, 1), num_levels=17, num_resolutions=2, base_num_layers=2, base_filters=8,
+        num_layers=2, filters=8, kernel_size=3, num_mixture_components=2, condition_filters=4,
+    )  # fmt: skip
+
+
+def _iterator(strategy, batch):
+    dataset = tf.data.Dataset.from_tensors(batch).repeat()
+    return iter(strategy.experimental_distribute_dataset(dataset))
+
+
+def _weights(model):
+    return [w.numpy().copy() for w in model.weights]
+
+
+def test_one_factor_trains_alone_on_its_share_of_the_loss():
+    model = _pyramid()
+    strategy = tf.distribute.get_strategy()
+    optimizer = keras.optimizers.Adam(1e-2)
+    optimizer.build(model.trainable_variables)
+    images = load_digits("train", num_levels=17)[0][:16].astype(np.int32)
+    step = make_distributed_train_step(model, optimizer, strategy, 16, factors=["8x8"])
+    expected = -model.factor_log_probs(images)["8x8"].numpy().mean() / (64 * np.log(2))
+    lower, upper = _weights(model.levels[0]), _weights(model.levels[1])
+    loss = float(step(_iterator(strategy, {"image": images})))
+    assert loss == pytest.approx(expected, rel=1e-5)
+    for before, after in zip(lower, _weights(model.levels[0])):
+        np.testing.assert_array_equal(before, after)  # the 4x4 level is untouched
+    assert any(not np.array_equal(b, a) for b, a in zip(upper, _weights(model.levels[1])))
+
+
+def test_unknown_factors_are_named():
+    model = _pyramid()
+    optimizer = keras.optimizers.Adam(1e-2)
+    strategy = tf.distribute.get_strategy()
+    with pytest.raises(ValueError, match=r"has \['4x4', '8x8'\]. Received: \['16x16'\]"):
+        make_distributed_train_step(model, optimizer, strategy, 16, factors=["16x16"])
+    gated = tpc.GatedPixelCNN((8, 8, 1), num_layers=1, filters=4, kernel_size=3)
+    with pytest.raises(ValueError, match="GatedPixelCNN has none"):
+        make_distributed_train_step(gated, optimizer, strategy, 16, factors=["colour"])
+
+
+def test_evaluation_reports_every_resolution():
+    model = _pyramid()
+    strategy = tf.distribute.get_strategy()
+    images = load_digits("test", num_levels=17)[0][:10].astype(np.int32)
+    weight = np.array([1.0] * 8 + [0.0] * 2, np.float32)  # two padding records
+    means = evaluate_distributed(
+        make_distributed_eval_step(model, strategy),
+        strategy.experimental_distribute_dataset(
+            tf.data.Dataset.from_tensors({"image": images, "weight": weight})
+        ),
+    )
+    report = model.report_bits_per_dim(model.factor_log_probs(images[:8]))
+    assert sorted(means) == ["4x4", "8x8", "bits_per_dim"]
+    assert means["4x4"] == pytest.approx(float(np.mean(report["4x4"])), rel=1e-5)
+    assert means["bits_per_dim"] == pytest.approx(float(np.mean(report["8x8"])), rel=1e-5)
