@@ -81,5 +81,3 @@ def test_bad_auxiliary_images_and_combinations_are_named(tmp_path):
         model.log_prob(np.zeros((2, 4, 4, 3), np.int32))
     with pytest.raises(ValueError, match="not with num_classes"):
         _model(num_classes=3)
-    with pytest.raises(ValueError, match="auxiliary image is not supported yet"):
-        tpc.serving.export_saved_model(model, str(tmp_path / "export"))

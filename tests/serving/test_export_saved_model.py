@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import numpy as np
+import tensorflow as tf
 import pytest
 
 import tf_pixelcnn as tpc
@@ -65,12 +66,21 @@ def make_model(kind):
         "class": {"num_classes": 3},
         "vector": {"condition_dim": 2},
         "spatial": {"condition_dim": 2, "spatial_condition": True},
+        "mixture": {"num_mixture_components": 2},
+        "image": {
+            "num_mixture_components": 2,
+            "condition_image_shape": (2, 3, 1),
+            "condition_image_levels": 4,
+        },
     }.get(kind, {})
     return tpc.GatedPixelCNN(SHAPE, **common, **extra)
 
 
 def condition_inputs(model):
     rng = np.random.default_rng(3)
+    if getattr(model, "condition_image_shape", None) is not None:
+        image = rng.integers(0, 4, (BATCH, *model.condition_image_shape)).astype(np.uint8)
+        return {"condition_image": image}, image.astype(np.int32)
     if getattr(model, "num_classes", None) is not None:
         labels = rng.integers(0, model.num_classes, BATCH).astype(np.int32)
         return {"labels": labels}, labels
@@ -84,7 +94,9 @@ IMAGES = np.random.default_rng(0).integers(0, LEVELS, (BATCH, *SHAPE)).astype(np
 SEEDS = np.array([[1, 2], [3, 4], [5, 6]], np.int32)
 
 
-@pytest.mark.parametrize("kind", ["unconditional", "class", "vector", "spatial", "pixel_cnn"])
+@pytest.mark.parametrize(
+    "kind", ["unconditional", "class", "vector", "spatial", "pixel_cnn", "mixture", "image"]
+)
 def test_density_model_signatures_match_the_in_process_model(kind, tmp_path):
     model = make_model(kind)
     path = tpc.serving.export_saved_model(model, str(tmp_path / "export"), max_batch=4)
@@ -106,10 +118,10 @@ def test_density_model_signatures_match_the_in_process_model(kind, tmp_path):
         np.testing.assert_allclose(
             outputs["bits_per_dim"], tpc.bits_per_dim(expected, SHAPE), rtol=1e-4
         )
-        np.testing.assert_allclose(
-            outputs["pixel_log_prob"].sum(axis=(1, 2, 3)), expected, rtol=1e-4
-        )
-        assert outputs["pixel_log_prob"].shape == (BATCH, *SHAPE)
+        pixels = outputs["pixel_log_prob"]
+        np.testing.assert_allclose(pixels.reshape(BATCH, -1).sum(axis=1), expected, rtol=1e-4)
+        # A logistic mixture models a pixel's channels jointly: one value per pixel.
+        assert pixels.shape == ((BATCH, 4, 5) if kind in ("mixture", "image") else (BATCH, *SHAPE))
     in_process = tpc.sample(model, condition=condition, seed=SEEDS).numpy()
     assert sample["images"].dtype == np.uint8
     np.testing.assert_array_equal(sample["images"], in_process)
@@ -260,6 +272,54 @@ def test_versions_are_atomic_and_never_overwritten_silently(tmp_path, monkeypatc
     assert sorted(os.listdir(base)) == ["1", "2"]
     with pytest.raises(ValueError, match="version=0"):
         tpc.serving.export_saved_model(model, str(base), version=0)
+
+
+def _auxiliary_model(kind):
+    if kind == "grayscale":
+        return tpc.GrayscalePixelCNN(
+            (4, 6, 3), num_layers=2, filters=6, grayscale_num_layers=2, grayscale_filters=6,
+            kernel_size=3, num_mixture_components=2, condition_filters=4,
+        )  # fmt: skip
+    return tpc.PyramidPixelCNN(
+        (4, 6, 3), num_resolutions=2, base_num_layers=2, base_filters=6, num_layers=2,
+        filters=6, kernel_size=3, num_mixture_components=2, condition_filters=4,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["grayscale", "pyramid"])
+def test_auxiliary_variable_model_signatures_match_the_in_process_model(kind, tmp_path):
+    model = _auxiliary_model(kind)
+    path = tpc.serving.export_saved_model(model, str(tmp_path / "export"), max_batch=4)
+    images = np.random.default_rng(1).integers(0, 256, (BATCH, 4, 6, 3)).astype(np.uint8)
+    auxiliary = np.asarray(model.auxiliary(tf.constant(images, tf.int32)))
+    results = serve(
+        path,
+        [
+            ("serving_default", {"images": images}),
+            ("sample", {"seed": SEEDS}),
+            ("sample_given", {"auxiliary": auxiliary.astype(np.uint8), "seed": SEEDS}),
+            ("sample_given", {"auxiliary": auxiliary.astype(np.uint8), "seed": SEEDS[:2]}),
+        ],
+        tmp_path,
+    )
+    log_prob, sample, given = (r["outputs"] for r in results["responses"][:3])
+    factors = model.factor_log_probs(images.astype(np.int32))
+    np.testing.assert_allclose(log_prob["log_prob"], model.log_prob(images), rtol=1e-4)
+    for name, value in factors.items():
+        np.testing.assert_allclose(log_prob[f"log_prob_{name}"], value, rtol=1e-4, atol=1e-3)
+    for name, value in model.report_bits_per_dim(factors).items():
+        np.testing.assert_allclose(log_prob[f"bits_per_dim_{name}"], value, rtol=1e-4)
+    np.testing.assert_array_equal(sample["images"], model.sample(seed=SEEDS))
+    np.testing.assert_array_equal(given["images"], model.sample_given(auxiliary, seed=SEEDS))
+    np.testing.assert_array_equal(model.auxiliary(given["images"].astype(np.int32)), auxiliary)
+    error = results["responses"][3]["error"]
+    assert error[0] == "InvalidArgumentError" and "one batch size" in error[1]
+    assert set(results["signatures"]) == {"serving_default", "log_prob", "sample", "sample_given"}
+    assert set(results["signatures"]["sample_given"]["inputs"]) == {"auxiliary", "seed"}
+    assert not STATEFUL_RANDOM_OPS & set(results["ops"])
+    metadata = json.loads((pathlib.Path(path) / "assets.extra" / "tf_pixelcnn.json").read_text())
+    assert metadata["factors"] == list(model.factor_models)
+    assert metadata["auxiliary_shape"] == list(auxiliary.shape[1:])
 
 
 def test_unsupported_model_is_named():

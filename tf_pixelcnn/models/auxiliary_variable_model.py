@@ -93,12 +93,12 @@ class AuxiliaryVariableModel(keras.Model):
                 f"images must be integers [batch, {expected}] in [0, {self.num_levels}). "
                 f"Received: dtype={images.dtype.name}, shape={tuple(images.shape)}."
             )
+        lowest = tf.cast(tf.reduce_min(images), tf.int64)  # uint8 cannot hold 256
+        highest = tf.cast(tf.reduce_max(images), tf.int64)
         check = tf.debugging.Assert(
-            tf.logical_and(
-                tf.reduce_min(images) >= 0, tf.reduce_max(images) < self.num_levels
-            ),
-            [f"images must have values in [0, {self.num_levels}); received min",
-             tf.reduce_min(images), "max", tf.reduce_max(images)],
+            tf.logical_and(lowest >= 0, highest < self.num_levels),
+            [f"images must have values in [0, {self.num_levels}); received min", lowest,
+             "max", highest],
         )  # fmt: skip
         with tf.control_dependencies([check]):
             return tf.cast(images, tf.int32)

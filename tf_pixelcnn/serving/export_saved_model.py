@@ -5,7 +5,9 @@ import os
 from typing import Optional
 
 import keras
+import tensorflow as tf
 
+from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
 from tf_pixelcnn.serving import signatures
 from tf_pixelcnn.serving import versioned_directory
@@ -16,14 +18,25 @@ METADATA_FILE = "tf_pixelcnn.json"
 def model_metadata(model, signature_names, max_batch: Optional[int]) -> dict:
     """What a client needs to call the model, readable without this package."""
     autoencoder = isinstance(model, PixelCNNAutoencoder)
+    auxiliary = isinstance(model, AuxiliaryVariableModel)
+    if auxiliary:
+        auxiliary_shape = model.auxiliary(tf.zeros([1, *model.image_shape], tf.int32)).shape[1:]
     return {
         "model_kind": type(model).__name__,
         "image_shape": list(model.image_shape),
         "num_levels": model.num_levels,
-        "num_classes": None if autoencoder else model.num_classes,
-        "condition_dim": None if autoencoder else model.condition_dim,
-        "spatial_condition": model.spatial_condition,
+        "num_classes": None if autoencoder else getattr(model, "num_classes", None),
+        "condition_dim": None if autoencoder else getattr(model, "condition_dim", None),
+        "condition_image_shape": (
+            None
+            if getattr(model, "condition_image_shape", None) is None
+            else list(model.condition_image_shape)
+        ),
+        "spatial_condition": getattr(model, "spatial_condition", False),
+        "num_mixture_components": getattr(model, "num_mixture_components", None),
         "bottleneck_dim": model.bottleneck_dim if autoencoder else None,
+        "factors": list(model.factor_models) if auxiliary else None,
+        "auxiliary_shape": list(auxiliary_shape) if auxiliary else None,
         "max_batch": max_batch,
         "signatures": list(signature_names),
         "config": model.get_config(),
@@ -40,13 +53,15 @@ def export_saved_model(
     """Writes `model` as `export_base/<version>/`, a SavedModel that TF Serving loads.
 
     Signatures (see `tf_pixelcnn.serving.signatures`): `serving_default` = `log_prob`,
-    `sample` (density models), `encode` / `decode` / `reconstruct` (auto-encoder). The
+    `sample` (density models), `encode` / `decode` / `reconstruct` (auto-encoder),
+    `sample_given` (Grayscale / Pyramid PixelCNN). The
     graph holds only core TensorFlow ops (stateless random numbers, `while` loops; the
     cached sampler where the model supports it). `assets.extra/tf_pixelcnn.json` holds the
     image shape, levels, conditioning and model kind.
 
     Args:
-        model: a `GatedPixelCNN`, `PixelCNN` or `PixelCNNAutoencoder`.
+        model: a `GatedPixelCNN` (softmax or logistic mixture, any conditioning),
+            `PixelCNN`, `PixelCNNAutoencoder`, `GrayscalePixelCNN` or `PyramidPixelCNN`.
         export_base: the directory TF Serving's `--model_base_path` points at.
         version: a positive integer; by default one more than the newest version.
         max_batch: requests with a larger batch fail with `InvalidArgument`.
@@ -59,19 +74,6 @@ def export_saved_model(
     Example:
         >>> path = tpc.serving.export_saved_model(model, "/tmp/models/digits")  # .../1
     """
-    if getattr(model, "num_mixture_components", None):
-        raise ValueError(
-            "Exporting logistic-mixture models is not supported yet (their log_prob is per "
-            "pixel and their sampler is not in the signatures). Received: a "
-            f"{type(model).__name__} with num_mixture_components="
-            f"{model.num_mixture_components}."
-        )
-    if getattr(model, "condition_image_shape", None) is not None:
-        raise ValueError(
-            "Exporting models conditioned on an auxiliary image is not supported yet (no "
-            "signature takes the image). Received: a model with condition_image_shape="
-            f"{model.condition_image_shape}."
-        )
     endpoints = signatures.endpoints(model, max_batch)
     version = versioned_directory.resolve_version(export_base, version)
 

@@ -2,11 +2,17 @@
 
 | signature | inputs | outputs |
 |---|---|---|
-| `log_prob` (= `serving_default`) | `images` uint8 [B,H,W,C] (+ `labels` int32 [B] or `condition` float32 [B,D]) | `log_prob` [B] nats, `bits_per_dim` [B], `pixel_log_prob` [B,H,W,C] |
-| `sample` | `seed` int32 [B,2] (+ `labels` / `condition`) | `images` uint8 [B,H,W,C] |
+| `log_prob` (= `serving_default`) | `images` uint8 [B,H,W,C] (+ `labels` int32 [B], `condition` float32 [B,D] or `condition_image` uint8 [B,h,w,c]) | `log_prob` [B] nats, `bits_per_dim` [B], `pixel_log_prob` [B,H,W,C] (logistic mixture: [B,H,W], a pixel's channels are joint) |
+| `sample` | `seed` int32 [B,2] (+ `labels` / `condition` / `condition_image`) | `images` uint8 [B,H,W,C] |
 | `encode` (auto-encoder) | `images` | `code` float32 [B,m] |
 | `decode` (auto-encoder) | `code`, `seed` | `images` |
 | `reconstruct` (auto-encoder) | `images`, `seed` | `images`, `code` |
+
+Grayscale and Pyramid PixelCNNs (`auxiliary_endpoints`): `log_prob` also returns
+`log_prob_<factor>` per factor and `bits_per_dim_<name>` per factor (grayscale) or
+resolution (pyramid); `sample` takes `seed`; `sample_given` takes `auxiliary` uint8 (the
+4-bit grayscale [B,H,W,1]; the image at half resolution [B,H/2,W/2,C]) and `seed`, and
+returns `images` whose grayscale / subsampled image is `auxiliary`.
 
 Bad requests fail with `InvalidArgument` and a message naming what was received: a batch
 above `max_batch`, a seed that is not `[batch, 2]`, inputs whose batch sizes differ, and
@@ -18,8 +24,9 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import tensorflow as tf
 
-from tf_pixelcnn import likelihood
+from tf_pixelcnn import likelihood, logistic_mixture
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
+from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
 from tf_pixelcnn.sampling import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
@@ -70,12 +77,18 @@ def checked_seed(seed: tf.Tensor) -> tf.Tensor:
 
 def draw(model: AutoregressiveImageModel, seed, condition) -> tf.Tensor:
     """uint8 images from per-image seeds: cached sampler where the model has one."""
+    height, width, channels = model.image_shape
+    if getattr(model, "num_mixture_components", None):
+        uniform = random_stream.uniform_noise(checked_seed(seed), (height, width, channels + 1))
+        return tf.cast(cached_sample(model, uniform, condition), tf.uint8)
     uniform = random_stream.uniform_noise(checked_seed(seed), model.image_shape)
     sampler = cached_sample if supports_cached_sampling(model) else naive_sample
     return tf.cast(sampler(model, uniform, condition), tf.uint8)
 
 
 def condition_spec(model: AutoregressiveImageModel) -> Optional[tf.TensorSpec]:
+    if model.condition_image_shape is not None:
+        return tf.TensorSpec([None, *model.condition_image_shape], tf.uint8, name="condition_image")
     if model.num_classes is not None:
         return tf.TensorSpec([None], tf.int32, name="labels")
     if model.condition_dim is not None:
@@ -85,9 +98,14 @@ def condition_spec(model: AutoregressiveImageModel) -> Optional[tf.TensorSpec]:
 
 def log_prob_outputs(model, images, condition) -> Dict[str, tf.Tensor]:
     images = tf.cast(images, tf.int32)
-    logits = model(images, condition=condition) if condition is not None else model(images)
-    pixel_log_prob = likelihood.pixel_log_prob_from_logits(logits, images)
-    log_prob = tf.reduce_sum(pixel_log_prob, axis=[1, 2, 3])
+    outputs = model(images, condition=condition) if condition is not None else model(images)
+    if getattr(model, "num_mixture_components", None):
+        pixel_log_prob = logistic_mixture.pixel_log_prob(
+            outputs, images, model.num_mixture_components, model.num_levels
+        )  # (B, H, W)
+    else:
+        pixel_log_prob = likelihood.pixel_log_prob_from_logits(outputs, images)
+    log_prob = tf.reduce_sum(pixel_log_prob, axis=tf.range(1, tf.rank(pixel_log_prob)))
     return {
         "log_prob": log_prob,
         "bits_per_dim": likelihood.bits_per_dim(log_prob, model.image_shape),
@@ -112,7 +130,11 @@ def density_endpoints(
         if extra is not None:
             named[extra.name] = condition
         inputs = checked_batch(named, max_batch)
-        return inputs, None if extra is None else inputs[extra.name]
+        if extra is None:
+            return inputs, None
+        if extra.name == "condition_image":
+            return inputs, tf.cast(inputs[extra.name], tf.int32)
+        return inputs, inputs[extra.name]
 
     def log_prob(images, condition=None):
         inputs, condition = with_condition({"images": images}, condition)
@@ -160,13 +182,60 @@ def autoencoder_endpoints(ae: PixelCNNAutoencoder, max_batch: Optional[int]) -> 
     }
 
 
+def auxiliary_endpoints(model: AuxiliaryVariableModel, max_batch: Optional[int]):
+    """`log_prob` (total, per factor, per reported factor or resolution), `sample` and
+    `sample_given` of a `GrayscalePixelCNN` / `PyramidPixelCNN` (default sampling: cached,
+    no log-scale reduction; the same images as `model.sample` for the same seeds)."""
+    images_spec = tf.TensorSpec([None, *model.image_shape], tf.uint8, name="images")
+    seed_spec = tf.TensorSpec([None, None], tf.int32, name="seed")
+    auxiliary = model.auxiliary(tf.zeros([1, *model.image_shape], tf.int32))
+    auxiliary_spec = tf.TensorSpec([None, *auxiliary.shape[1:]], tf.uint8, name="auxiliary")
+
+    def log_prob(images):
+        images = tf.cast(checked_batch({"images": images}, max_batch)["images"], tf.int32)
+        factors = model.factor_log_probs(images)
+        total = tf.add_n(list(factors.values()))
+        outputs = {
+            "log_prob": total,
+            "bits_per_dim": likelihood.bits_per_dim(total, model.image_shape),
+        }
+        outputs.update({f"log_prob_{name}": value for name, value in factors.items()})
+        reported = model.report_bits_per_dim(factors)
+        outputs.update({f"bits_per_dim_{name}": value for name, value in reported.items()})
+        return outputs
+
+    def sample(seed):
+        seed = checked_seed(checked_batch({"seed": seed}, max_batch)["seed"])
+        uniform = random_stream.uniform_noise(seed, (model.stream_size,))
+        return {"images": tf.cast(model.draw(uniform, "cached", 1.0, 0.0, "sample"), tf.uint8)}
+
+    def sample_given(auxiliary, seed):
+        inputs = checked_batch({"auxiliary": auxiliary, "seed": seed}, max_batch)
+        uniform = random_stream.uniform_noise(
+            checked_seed(inputs["seed"]), (model.given_stream_size,)
+        )
+        images = model.draw_given(
+            tf.cast(inputs["auxiliary"], tf.int32), uniform, "cached", 0.0, "sample"
+        )
+        return {"images": tf.cast(images, tf.uint8)}
+
+    return {
+        "log_prob": (log_prob, [images_spec]),
+        "sample": (sample, [seed_spec]),
+        "sample_given": (sample_given, [auxiliary_spec, seed_spec]),
+    }
+
+
 def endpoints(model, max_batch: Optional[int] = None) -> Dict[str, Endpoint]:
     """The signatures of `model`, `log_prob` first (it becomes `serving_default`)."""
+    if isinstance(model, AuxiliaryVariableModel):
+        return auxiliary_endpoints(model, max_batch)
     if isinstance(model, PixelCNNAutoencoder):
         return autoencoder_endpoints(model, max_batch)
     if isinstance(model, AutoregressiveImageModel):
         return density_endpoints(model, max_batch)
     raise ValueError(
-        "export_saved_model takes a GatedPixelCNN, PixelCNN or PixelCNNAutoencoder. "
+        "export_saved_model takes a GatedPixelCNN, PixelCNN, PixelCNNAutoencoder, "
+        "GrayscalePixelCNN or PyramidPixelCNN. "
         f"Received: {type(model).__name__}."
     )
