@@ -5,6 +5,7 @@
     python launch/sample.py --workdir=/tmp/tf_pixelcnn_demo --output=grid.png   # newest checkpoint
     python launch/sample.py --saved_model=/tmp/models/digits/1 --output=grid.png
     python launch/sample.py --model=vector_model.keras --interpolate=endpoints.npy
+    python launch/sample.py --model=/tmp/pyramid/model.keras --mixture_mode=map
 
 Class-conditional models get one row per class; unconditional ones fill the grid;
 `--interpolate` (a `.npy` of two condition vectors, `[2, D]`) gives rows that move from
@@ -38,6 +39,12 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed; split into one per image (or per 
 _INTERPOLATE = flags.DEFINE_string("interpolate", None, ".npy with two condition vectors [2, D].")
 _TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Softmax temperature (> 0; .keras only).")
 _METHOD = flags.DEFINE_enum("method", "auto", ["auto", "cached", "naive"], "Sampler (.keras only).")
+_REDUCTION = flags.DEFINE_float(
+    "log_scale_reduction", 0.0, "Logistic mixtures: subtracted from the log-scales (.keras only)."
+)
+_MIXTURE_MODE = flags.DEFINE_enum(
+    "mixture_mode", "sample", ["sample", "map"], "Logistic mixtures: 'map' sampling (.keras only)."
+)
 _BATCH = flags.DEFINE_integer("batch_size", 16, "Images per sampler call.")
 _ZOOM = flags.DEFINE_integer("zoom", 1, "Magnification of the PNG.")
 _XLA = flags.DEFINE_bool("jit_compile", False, "Compile the sampler with XLA (.keras only).")
@@ -54,7 +61,10 @@ def main(argv):
             if _MODEL.value is not None
             else workdir_model.restore_from_workdir(_WORKDIR.value, _CHECKPOINT.value)
         )
-        draw = model_draw(model, _TEMPERATURE.value, _METHOD.value, _XLA.value)
+        draw = model_draw(
+            model, _TEMPERATURE.value, _METHOD.value, _XLA.value, _REDUCTION.value,
+            _MIXTURE_MODE.value,
+        )  # fmt: skip
         info = {k: getattr(model, k, None) for k in ("num_classes", "condition_dim", "num_levels")}
     else:
         draw, info = saved_model_sampler(_SAVED_MODEL.value)

@@ -13,7 +13,12 @@ Draw = Callable[[np.ndarray, Optional[np.ndarray]], np.ndarray]
 
 
 def model_draw(
-    model, temperature: float = 1.0, method: str = "auto", jit_compile: bool = False
+    model,
+    temperature: float = 1.0,
+    method: str = "auto",
+    jit_compile: bool = False,
+    log_scale_reduction: float = 0.0,
+    mixture_mode: str = "sample",
 ) -> Draw:
     """`draw` for an in-process model, through `tpc.sample`."""
 
@@ -25,6 +30,8 @@ def model_draw(
             method=method,
             temperature=temperature,
             jit_compile=jit_compile,
+            log_scale_reduction=log_scale_reduction,
+            mixture_mode=mixture_mode,
         ).numpy()
 
     return draw
