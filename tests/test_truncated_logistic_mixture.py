@@ -16,10 +16,16 @@ K, C = 3, 3
 
 
 def _params(batch, seed=0, scale=1.0):
+    """Random parameters; with `scale`, every log-scale is log(scale) and the means spread
+    over [-1, 1] (scale e^-7 at the floor: bins far in the tails)."""
     rng = np.random.default_rng(seed)
     params = rng.normal(size=(batch, logistic_mixture.num_parameters(K, C))).astype(np.float32)
-    params[:, K + C : K + 2 * C] = np.log(scale)  # log-scales of component 0
-    return params * np.float32(scale)
+    if scale != 1.0:
+        per_component = params[:, K:].reshape(batch, K, -1)
+        per_component[:, :, :C] = rng.uniform(-1, 1, (batch, K, C))
+        per_component[:, :, C : 2 * C] = np.log(scale)
+        params[:, K:] = per_component.reshape(batch, -1)
+    return params
 
 
 def _bounds_of(images, xhat, num_levels, levels):
@@ -31,7 +37,7 @@ def _bounds_of(images, xhat, num_levels, levels):
     return tf.stack(lows, -1), tf.stack(highs, -1)
 
 
-@pytest.mark.parametrize("scale", [0.05, 1.0, 3.0])
+@pytest.mark.parametrize("scale", [np.exp(-7.0), 0.05, 1.0, 3.0])
 def test_sums_to_one_over_the_colours_consistent_with_each_level(scale):
     num_levels, levels = 8, 4
     pixels = np.array(list(itertools.product(range(num_levels), repeat=C)), np.int32)  # (512, 3)
@@ -91,15 +97,20 @@ def test_256_level_draws_have_the_requested_grayscale(mode, reduction):
     assert len(np.unique(drawn[:, 0])) > 20  # not a degenerate draw
 
 
-def test_map_mode_is_deterministic_given_the_component():
-    params = _params(8, seed=7)
-    xhat = np.full(8, 9, np.int32)
-    first = _sample(params, xhat, 256, 16, "map", seed=1)
-    second = _sample(params, xhat, 256, 16, "map", seed=1)
-    np.testing.assert_array_equal(first, second)
-    # One component: every uniform gives the same most probable colour.
-    one = params.copy()
-    one[:, 0] = 100.0
+def test_map_mode_takes_the_components_mean_moved_into_the_interval():
+    # One component (logit 100) with means at -1, 0 and 1 for R, G, B, no coupling.
+    params = np.zeros((2, logistic_mixture.num_parameters(K, C)), np.float32)
+    params[:, 0] = 100.0
+    params[:, K : K + C] = [-1.0, 0.0, 1.0]
+    uniform = np.random.default_rng(1).uniform(size=(2, 1 + C)).astype(np.float32)
+    xhat = np.array([15, 3], np.int32)  # bright: R must rise; dark: B must fall
+    bounds = lambda values: channel_bounds(xhat, values, 256, 16)  # noqa: E731
+    drawn = tlm.sample_pixels(params, uniform, bounds, K, C, 256, mode="map").numpy()
+    np.testing.assert_array_equal(grayscale_levels(drawn)[:, 0], xhat)
+    low_r, high_r = (b.numpy() for b in channel_bounds(xhat, [], 256, 16))
+    np.testing.assert_array_equal(drawn[:, 0], np.clip(0, low_r, high_r))  # mean -1 -> 0
+    other = uniform.copy()
+    other[:, 1:] = 1.0 - other[:, 1:]  # the channel uniforms do not matter in MAP mode
     np.testing.assert_array_equal(
-        _sample(one, xhat, 256, 16, "map", seed=1), _sample(one, xhat, 256, 16, "map", seed=2)
+        tlm.sample_pixels(params, other, bounds, K, C, 256, mode="map"), drawn
     )

@@ -61,8 +61,9 @@ def sample_pixels(
         log_scale_reduction: subtracted from the log-scales (Kolesnikov & Lampert 2017).
         mode: "sample": each channel by inverse CDF from its exact truncated conditional
             (the distribution of `pixel_log_prob` when the reduction is 0); "map": draw
-            the component from π_k P_k(channel 0 in bounds), then take each channel's most
-            probable value inside its interval under that component.
+            the component from π_k P_k(channel 0 in bounds), then take each channel's
+            mode under it — the rounded mean of its logistic, as in
+            `logistic_mixture.sample_pixels` — moved into the channel's interval.
     """
     if mode not in ("sample", "map"):
         raise ValueError(f"mode must be 'sample' or 'map'. Received: mode={mode!r}.")
@@ -80,13 +81,8 @@ def sample_pixels(
         for j in range(c):
             mean = mean + coupling[..., pair] * scaled[j][..., None]
             pair += 1
-        # log p_k(v | x_<c) for every value v: (..., K, L)
-        log_p = logistic_mixture.log_interval_mass(
-            mean[..., None], log_scales[..., c, None], every_value, every_value, num_levels
-        )
-        outside = tf.logical_or(every_value < low[..., None], every_value > high[..., None])
         if mode == "map":
-            if c == 0:
+            if c == 0:  # the component, given that channel 0 can be completed
                 log_mass = logistic_mixture.log_interval_mass(
                     mean[..., None], log_scales[..., c, None], low[..., None], high[..., None],
                     num_levels,
@@ -94,20 +90,26 @@ def sample_pixels(
                 component = random_stream.inverse_cdf_sample(
                     log_weights + log_mass, uniform[..., 0]
                 )
-            chosen = tf.gather(log_p, component, axis=-2, batch_dims=len(component.shape))
-            value = tf.argmax(
-                tf.where(outside, -float("inf"), chosen), axis=-1, output_type=tf.int32
-            )
+            # The mode of the component's logistic (its mean), as `logistic_mixture`'s MAP,
+            # moved into the interval.
+            chosen = tf.gather(mean, component, axis=-1, batch_dims=len(component.shape))
+            value = tf.cast(tf.round((chosen + 1.0) * (num_levels - 1) / 2.0), tf.int32)
+            value = tf.clip_by_value(value, low, high)
         else:
+            # log p_k(v | x_<c) for every value v: (..., K, L)
+            log_p = logistic_mixture.log_interval_mass(
+                mean[..., None], log_scales[..., c, None], every_value, every_value, num_levels
+            )
+            outside = tf.logical_or(every_value < low[..., None], every_value > high[..., None])
             log_value = tf.reduce_logsumexp(log_weights[..., None] + log_p, axis=-2)  # (..., L)
             value = random_stream.inverse_cdf_sample(
                 tf.where(outside, -1e30, log_value), uniform[..., 1 + c]
             )
+            value = tf.clip_by_value(value, low, high)  # float round-off of the CDF's end
             # Posterior over components given x_≤c, for the next channel.
             log_weights = log_weights + tf.gather(
                 log_p, value, axis=-1, batch_dims=len(value.shape)
             )
-        value = tf.clip_by_value(tf.cast(value, tf.int32), low, high)  # float round-off of the CDF
         values.append(value)
         scaled.append(logistic_mixture.scale_values(value, num_levels))
     return tf.stack(values, axis=-1)

@@ -117,6 +117,11 @@ def test_temperature_scales_the_grayscale_factor_only():
     cold = model.sample(num_samples=2, seed=(1, 1), temperature=0.05)
     warm = model.sample(num_samples=2, seed=(1, 1))
     assert not np.array_equal(model.auxiliary(cold), model.auxiliary(warm))
+    # Given x̂, the colours come from the same stream whatever the temperature.
+    seeds = random_stream.per_image_seeds((1, 1), 2)
+    uniform = random_stream.uniform_noise(seeds, (model.stream_size,))
+    colour = model.draw_given(model.auxiliary(cold), uniform[:, 20:], "cached", 0.0, "sample")
+    np.testing.assert_array_equal(colour, cold)
 
 
 def test_keras_round_trip():
@@ -146,3 +151,7 @@ def test_bad_input_is_named():
         tpc.sample(model, condition=np.zeros([2], np.int32))
     with pytest.raises(ValueError, match="temperature must be > 0"):
         model.sample(num_samples=1, temperature=0.0)
+    images = _images(1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="grayscale levels differ"):
+        model.colour_log_prob(images, (model.auxiliary(images) + 1) % 16)
+    assert list(model.factor_log_probs(images, factors=["colour"])) == ["colour"]

@@ -39,6 +39,7 @@ def test_one_factor_trains_alone_on_its_share_of_the_loss():
     images = load_digits("train", num_levels=17)[0][:16].astype(np.int32)
     step = make_distributed_train_step(model, optimizer, strategy, 16, factors=["8x8"])
     expected = -model.factor_log_probs(images)["8x8"].numpy().mean() / (64 * np.log(2))
+    assert list(model.factor_log_probs(images, factors=["8x8"])) == ["8x8"]  # only it runs
     lower, upper = _weights(model.levels[0]), _weights(model.levels[1])
     loss = float(step(_iterator(strategy, {"image": images})))
     assert loss == pytest.approx(expected, rel=1e-5)
@@ -53,6 +54,8 @@ def test_unknown_factors_are_named():
     strategy = tf.distribute.get_strategy()
     with pytest.raises(ValueError, match=r"has \['4x4', '8x8'\]. Received: \['16x16'\]"):
         make_distributed_train_step(model, optimizer, strategy, 16, factors=["16x16"])
+    with pytest.raises(ValueError, match="each once"):
+        make_distributed_train_step(model, optimizer, strategy, 16, factors=["8x8", "8x8"])
     gated = tpc.GatedPixelCNN((8, 8, 1), num_layers=1, filters=4, kernel_size=3)
     with pytest.raises(ValueError, match="GatedPixelCNN has none"):
         make_distributed_train_step(gated, optimizer, strategy, 16, factors=["colour"])

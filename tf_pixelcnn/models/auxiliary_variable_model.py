@@ -48,8 +48,9 @@ class AuxiliaryVariableModel(keras.Model):
         """Factor name → the sub-model with its parameters, in sampling order."""
         raise NotImplementedError
 
-    def factor_log_probs(self, images, training=False) -> Dict[str, tf.Tensor]:
-        """Factor name → log-likelihood in nats `float32 [batch]`; they sum to log p(x)."""
+    def factor_log_probs(self, images, training=False, factors=None) -> Dict[str, tf.Tensor]:
+        """Factor name → log-likelihood in nats `float32 [batch]`; they sum to log p(x).
+        With `factors` (names), only those are computed (training some factors alone)."""
         raise NotImplementedError
 
     def auxiliary(self, images) -> tf.Tensor:

@@ -15,7 +15,6 @@ from tf_pixelcnn.sampling.sample import draw_mixture_images
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
 class PyramidPixelCNN(AuxiliaryVariableModel):
-    temperature_applies_to = None  # logistic mixtures only: log_scale_reduction, map
     """p(x) = p(x⁽⁰⁾) ∏_{i ≥ 1} p(x⁽ⁱ⁾ | x⁽ⁱ⁻¹⁾) over a pyramid of resolutions, lowest first.
 
     x⁽ⁱ⁻¹⁾ is x⁽ⁱ⁾ subsampled by 2: its pixels (2r, 2c). So the known quarter of x⁽ⁱ⁾ is
@@ -47,6 +46,8 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         Kolesnikov & Lampert 2017, "PixelCNN Models with Auxiliary Variables for Natural
         Image Modeling", ICML, §3.2 and §4.3 (CelebA 8×8 → 128×128).
     """
+
+    temperature_applies_to = None  # logistic mixtures only: log_scale_reduction, map
 
     def __init__(
         self,
@@ -154,12 +155,13 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         new = tf.cast(tf.logical_not(self.known_pixels(height, width)), pixel.dtype)
         return tf.reduce_sum(pixel * new, axis=[1, 2])
 
-    def factor_log_probs(self, images, training=False) -> Dict[str, tf.Tensor]:
+    def factor_log_probs(self, images, training=False, factors=None) -> Dict[str, tf.Tensor]:
         images = self.check_images(images)
         pyramid = self.pyramid(images)
         return {
             name: self.level_log_prob(i, pyramid[i], pyramid[i - 1] if i else None, training)
             for i, name in enumerate(self.level_names)
+            if not factors or name in factors
         }
 
     def report_bits_per_dim(self, factor_log_probs) -> Dict[str, tf.Tensor]:

@@ -8,11 +8,12 @@
 | `decode` (auto-encoder) | `code`, `seed` | `images` |
 | `reconstruct` (auto-encoder) | `images`, `seed` | `images`, `code` |
 
-Grayscale and Pyramid PixelCNNs (`auxiliary_endpoints`): `log_prob` also returns
-`log_prob_<factor>` per factor and `bits_per_dim_<name>` per factor (grayscale) or
-resolution (pyramid); `sample` takes `seed`; `sample_given` takes `auxiliary` uint8 (the
-4-bit grayscale [B,H,W,1]; the image at half resolution [B,H/2,W/2,C]) and `seed`, and
-returns `images` whose grayscale / subsampled image is `auxiliary`.
+Grayscale and Pyramid PixelCNNs (`auxiliary_endpoints`): `log_prob` returns `log_prob`,
+`bits_per_dim`, `log_prob_<factor>` per factor and `bits_per_dim_<name>` per factor
+(grayscale) or resolution (pyramid), no `pixel_log_prob`; `sample` takes `seed`;
+`sample_given` takes `auxiliary` uint8 (the 4-bit grayscale [B,H,W,1]; the image at half
+resolution [B,H/2,W/2,C]) and `seed`, and returns `images` whose grayscale / subsampled
+image is `auxiliary`.
 
 Bad requests fail with `InvalidArgument` and a message naming what was received: a batch
 above `max_batch`, a seed that is not `[batch, 2]`, inputs whose batch sizes differ, and

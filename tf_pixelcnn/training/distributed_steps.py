@@ -28,9 +28,9 @@ def check_factors(model, factors: Optional[Sequence[str]]) -> Optional[Tuple[str
         return None
     names = tuple(getattr(model, "factor_models", {}))
     unknown = [f for f in factors if f not in names]
-    if not names or unknown:
+    if not names or unknown or len(set(factors)) != len(factors):
         raise ValueError(
-            f"train.factors names factors of a Grayscale or Pyramid PixelCNN; "
+            f"train.factors names factors of a Grayscale or Pyramid PixelCNN, each once; "
             f"{type(model).__name__} has {list(names) or 'none'}. Received: {list(factors)}."
         )
     return tuple(factors)
@@ -45,8 +45,8 @@ def trained_variables(model, factors: Optional[Sequence[str]]) -> List[tf.Variab
 
 def _bits_per_dim(model, batch, training: bool, factors=None) -> tf.Tensor:
     if factors:  # −Σ of the trained factors' log-likelihoods, per dimension of x
-        log_probs = model.factor_log_probs(batch["image"], training=training)
-        log_prob = tf.add_n([log_probs[name] for name in factors])
+        log_probs = model.factor_log_probs(batch["image"], training=training, factors=factors)
+        log_prob = tf.add_n([log_probs[name] for name in factors])  # only these run
         return likelihood.bits_per_dim(log_prob, model.image_shape)
     condition = batch_condition(model, batch)
     if condition is None:
