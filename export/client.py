@@ -22,7 +22,10 @@ import numpy as np
 _SERVER = flags.DEFINE_string("server", "http://localhost:8501", "TF Serving REST address.")
 _MODEL_NAME = flags.DEFINE_string("model_name", "pixelcnn", "Model name in TF Serving.")
 _SIGNATURE = flags.DEFINE_enum(
-    "signature", "sample", ["sample", "log_prob", "encode", "decode", "reconstruct"], "Signature."
+    "signature",
+    "sample",
+    ["sample", "log_prob", "encode", "decode", "reconstruct", "sample_given"],
+    "Signature.",
 )
 _FORMAT = flags.DEFINE_enum("format", "instances", ["instances", "inputs"], "Request format.")
 _NUM_IMAGES = flags.DEFINE_integer("num_images", 4, "Images to sample (sample, decode).")
@@ -30,6 +33,9 @@ _SEED = flags.DEFINE_integer("seed", 0, "Image i gets seed (seed, i).")
 _LABELS = flags.DEFINE_list("labels", None, "Class labels, one per image.")
 _IMAGES = flags.DEFINE_string("images_npy", None, "uint8 [B,H,W,C] images (.npy).")
 _CODE = flags.DEFINE_string("code_npy", None, "float32 [B,m] codes (.npy) for decode.")
+_AUXILIARY = flags.DEFINE_string(
+    "auxiliary_npy", None, "uint8 x̂ (.npy) for sample_given: 4-bit grayscale or half resolution."
+)
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", ".", "Where PNGs and responses go.")
 
 
@@ -54,21 +60,26 @@ def request_body(inputs: Dict[str, np.ndarray], signature: str, fmt: str = "inst
 
 
 def build_inputs(
-    signature: str, num_images: int, seed: int, labels=None, images=None, code=None
-) -> Dict[str, np.ndarray]:
+    signature: str, num_images: int, seed: int, labels=None, images=None, code=None,
+    auxiliary=None,
+) -> Dict[str, np.ndarray]:  # fmt: skip
     """Named inputs of `signature` (see tf_pixelcnn.serving.signatures); image i of the
     batch gets the seed pair (seed, i)."""
     if signature in ("log_prob", "encode", "reconstruct") and images is None:
         raise ValueError(f"--signature={signature} needs --images_npy.")
     if signature == "decode" and code is None:
         raise ValueError("--signature=decode needs --code_npy.")
-    batch = len(images) if images is not None else len(code) if code is not None else num_images
+    if signature == "sample_given" and auxiliary is None:
+        raise ValueError("--signature=sample_given needs --auxiliary_npy.")
+    batch = next((len(a) for a in (images, code, auxiliary) if a is not None), num_images)
     inputs: Dict[str, np.ndarray] = {}
+    if auxiliary is not None:
+        inputs["auxiliary"] = np.asarray(auxiliary, np.uint8)
     if images is not None:
         inputs["images"] = np.asarray(images, np.uint8)
     if code is not None:
         inputs["code"] = np.asarray(code, np.float32)
-    if signature in ("sample", "decode", "reconstruct"):
+    if signature in ("sample", "decode", "reconstruct", "sample_given"):
         inputs["seed"] = np.stack([np.full(batch, seed), np.arange(batch)], 1).astype(np.int32)
     if labels is not None and signature in ("sample", "log_prob"):
         inputs["labels"] = np.asarray(labels, np.int32)
@@ -108,9 +119,12 @@ def main(argv):
     del argv
     images = np.load(_IMAGES.value) if _IMAGES.value else None
     code = np.load(_CODE.value) if _CODE.value else None
+    auxiliary = np.load(_AUXILIARY.value) if _AUXILIARY.value else None
     labels = [int(x) for x in _LABELS.value] if _LABELS.value else None
     num_images = len(labels) if labels else _NUM_IMAGES.value
-    inputs = build_inputs(_SIGNATURE.value, num_images, _SEED.value, labels, images, code)
+    inputs = build_inputs(
+        _SIGNATURE.value, num_images, _SEED.value, labels, images, code, auxiliary
+    )
     response = predict(
         _SERVER.value, _MODEL_NAME.value, request_body(inputs, _SIGNATURE.value, _FORMAT.value)
     )
@@ -118,7 +132,7 @@ def main(argv):
     with open(os.path.join(_OUTPUT_DIR.value, f"{_SIGNATURE.value}_response.json"), "w") as f:
         json.dump(response, f)
     outputs = response.get("predictions", response.get("outputs"))
-    if _SIGNATURE.value in ("sample", "decode", "reconstruct"):
+    if _SIGNATURE.value in ("sample", "decode", "reconstruct", "sample_given"):
         rows = outputs if isinstance(outputs, list) else outputs["images"]
         for i, row in enumerate(rows):
             pixels = np.asarray(row["images"] if isinstance(row, dict) else row, np.uint8)

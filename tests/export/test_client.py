@@ -95,3 +95,20 @@ def test_autoencoder_bodies_match_the_exported_signatures(tmp_path):
         requests.append(checked_request(loaded, signature, inputs, "instances"))
     responses = serve(path, requests, tmp_path)["responses"]
     assert all("outputs" in r for r in responses), responses
+
+
+def test_sample_given_bodies_match_the_exported_signature(tmp_path):
+    model = tpc.PyramidPixelCNN(
+        (4, 4, 1), num_levels=8, num_resolutions=2, base_num_layers=1, base_filters=2,
+        num_layers=1, filters=2, kernel_size=3, num_mixture_components=2, condition_filters=2,
+    )  # fmt: skip
+    path = tpc.serving.export_saved_model(model, str(tmp_path / "export"))
+    loaded = tf.saved_model.load(path)
+    lower = np.random.default_rng(0).integers(0, 8, (2, 2, 2, 1)).astype(np.uint8)
+    inputs = client.build_inputs("sample_given", 2, seed=3, auxiliary=lower)
+    request = checked_request(loaded, "sample_given", inputs, "inputs")
+    (response,) = serve(path, [request], tmp_path)["responses"]
+    expected = model.sample_given(lower.astype(np.int32), seed=[[3, 0], [3, 1]])
+    np.testing.assert_array_equal(response["outputs"]["images"], expected)
+    with pytest.raises(ValueError, match="needs --auxiliary_npy"):
+        client.build_inputs("sample_given", 2, seed=0)
