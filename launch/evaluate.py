@@ -2,6 +2,7 @@
 
 python launch/evaluate.py --workdir=/tmp/tf_pixelcnn_demo          # the run's config.json
 python launch/evaluate.py --config=launch/configs/demo.py --workdir=DIR --checkpoint=DIR/checkpoints/ckpt-250
+python launch/evaluate.py --workdir=DIR --model=combined.keras      # a .keras model instead
 
 Evaluates with the run's own settings (DIR/config.json, written by train.py: data, model,
 Polyak averaging, precision) unless --config is given, on one device.
@@ -14,11 +15,18 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
-from tf_pixelcnn.training.train_and_evaluate import CheckpointMismatchError, evaluate_checkpoint
+from tf_pixelcnn.training.train_and_evaluate import (
+    CheckpointMismatchError,
+    evaluate_checkpoint,
+    evaluate_model,
+)
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A config; default DIR/config.json.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's directory.")
 _CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A checkpoint prefix; default: newest.")
+_MODEL = flags.DEFINE_string(
+    "model", None, "Evaluate this .keras model (e.g. combine_factors.py's) instead of a checkpoint."
+)
 flags.mark_flags_as_required(["workdir"])
 
 
@@ -35,13 +43,22 @@ def main(argv):
             config = json.load(f)
     config = {**config, "strategy": "default", "num_cpu_devices": 0}  # one device
     try:
-        result = evaluate_checkpoint(config, _WORKDIR.value, _CHECKPOINT.value)
-    except (FileNotFoundError, CheckpointMismatchError) as error:
+        if _MODEL.value is not None:
+            import keras
+
+            import tf_pixelcnn  # noqa: F401 (registers the classes load_model needs)
+
+            result = {"model": _MODEL.value}
+            result.update(evaluate_model(config, keras.saving.load_model(_MODEL.value)))
+            where = _MODEL.value
+        else:
+            result = evaluate_checkpoint(config, _WORKDIR.value, _CHECKPOINT.value)
+            where = f"{result['checkpoint']} (step {result['step']})"
+    except (FileNotFoundError, ValueError, CheckpointMismatchError) as error:
         sys.exit(f"evaluate.py: {type(error).__name__}: {error}")
-    print(
-        f"{result['checkpoint']} (step {result['step']}): "
-        f"test bits/dim {result['test_bits_per_dim']:.4f}"
-    )
+    factors = result.get("test_bits_per_dim_by_factor") or {}
+    parts = "".join(f", {name} {value:.4f}" for name, value in factors.items())
+    print(f"{where}: test bits/dim {result['test_bits_per_dim']:.4f}{parts}")
     print(json.dumps(result))
 
 

@@ -58,6 +58,27 @@ def test_levels_train_alone_also_on_two_replicas_matching_one_device(tmp_path):
     one_weights, two_weights = (runs.final_weights(tmp_path / n) for n in ("b", "b2"))
     assert runs.max_difference(one_weights, two_weights) < 1e-5
 
+    # Combine the separately trained levels into one model and evaluate it.
+    combined = tmp_path / "combined.keras"
+    factors = [f"--factor=2x2={tmp_path}/a/model.keras", f"--factor=4x4={tmp_path}/a/model.keras"]
+    tool = [runs.sys.executable, "launch/combine_factors.py", f"--output={combined}"]
+    missing = runs.run([*tool, *factors], timeout=300)
+    assert missing.returncode != 0 and "Give every factor" in missing.stderr
+    assert not combined.exists()
+    runs.run_ok([*tool, *factors, f"--factor=8x8={tmp_path}/b/model.keras"], timeout=300)
+    model = keras.saving.load_model(combined)
+    for level, source in ((1, a), (2, b)):
+        for x, y in zip(model.levels[level].weights, source.levels[level].weights):
+            np.testing.assert_array_equal(x.numpy(), y.numpy())
+    evaluated = runs.run_ok(
+        [runs.sys.executable, "launch/evaluate.py", f"--workdir={tmp_path}/b",
+         f"--model={combined}"],
+        timeout=300,
+    )  # fmt: skip
+    result = json.loads(evaluated.stdout.strip().splitlines()[-1])
+    assert sorted(result["test_bits_per_dim_by_factor"]) == ["2x2", "4x4", "8x8"]
+    assert np.isfinite(result["test_bits_per_dim"])
+
 
 def test_grayscale_trains_per_factor_and_exports_sample_given(tmp_path):
     workdir = tmp_path / "grayscale"

@@ -128,3 +128,20 @@ def test_bad_input_is_named():
         model.sample(num_samples=1, temperature=0.5)
     with pytest.raises(ValueError, match="Received: method='fast'"):
         model.sample(num_samples=1, method="fast")
+    with pytest.raises(ValueError, match="has factors \\['2x1', '4x2', '8x4'\\]"):
+        model.copy_factor_weights("16x8", model)
+    with pytest.raises(ValueError, match="of the same configuration"):
+        model.copy_factor_weights("8x4", _model(levels=17))
+
+
+def test_copy_factor_weights_takes_one_level_only():
+    model, other = _model(), _model()
+    model.copy_factor_weights("4x2", other)
+    for mine, theirs, same in [
+        (model.levels[1], other.levels[1], True),
+        (model.levels[2], other.levels[2], False),
+    ]:
+        equal = all(
+            np.array_equal(x.numpy(), y.numpy()) for x, y in zip(mine.weights, theirs.weights)
+        )
+        assert equal == same

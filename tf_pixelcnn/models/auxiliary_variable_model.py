@@ -81,6 +81,23 @@ class AuxiliaryVariableModel(keras.Model):
 
     # --- Shared -------------------------------------------------------------------------
 
+    def copy_factor_weights(self, name: str, source: "AuxiliaryVariableModel") -> None:
+        """Sets factor `name` to its weights in `source`, a model of the same configuration
+        (e.g. the run that trained this factor alone: `train.factors`)."""
+        if name not in self.factor_models:
+            raise ValueError(
+                f"{type(self).__name__} has factors {list(self.factor_models)}. Received: {name!r}."
+            )
+        mine, theirs = self.get_config(), getattr(source, "get_config", dict)()
+        mine.pop("name", None), theirs.pop("name", None)
+        if type(source) is not type(self) or mine != theirs:
+            raise ValueError(
+                f"Factor {name!r} can only come from a {type(self).__name__} of the same "
+                f"configuration. Received: a {type(source).__name__} with config {theirs}; "
+                f"expected {mine}."
+            )
+        self.factor_models[name].set_weights(source.factor_models[name].get_weights())
+
     def check_images(self, images) -> tf.Tensor:
         """Checks rank, shape, dtype and range of integer images `[batch, H, W, C]`."""
         images = tf.convert_to_tensor(images)

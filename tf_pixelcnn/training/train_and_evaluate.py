@@ -102,6 +102,29 @@ def evaluate_checkpoint(
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
+def evaluate_model(config: Mapping[str, Any], model) -> Dict[str, Any]:
+    """Test-split bits/dim of an in-memory model (e.g. a `.keras` file, or factors trained
+    in separate runs and combined) with `config`'s data and evaluation settings, on one
+    device; `model` must have the configuration `config["model"]` builds."""
+    keras.utils.set_random_seed(int(config["seed"]))
+    strategy = make_strategy("default")
+    run = _Run(config, "/nonexistent-workdir-never-written", strategy)
+    expected, received = run.model.get_config(), model.get_config()
+    expected.pop("name", None), received.pop("name", None)
+    if type(model) is not type(run.model) or expected != received:
+        raise CheckpointMismatchError(
+            f"The model does not match the config's model: expected a "
+            f"{type(run.model).__name__} with {expected}; received a {type(model).__name__} "
+            f"with {received}."
+        )
+    run.model.set_weights(model.get_weights())
+    run.average = None  # the given weights are the ones to evaluate
+    results = {"test_bits_per_dim": run.evaluate()}
+    if run.factor_bits:
+        results["test_bits_per_dim_by_factor"] = run.factor_bits
+    return results
+
+
 def _evaluate(config, workdir, strategy, checkpoint):
     run = _Run(config, workdir, strategy)
     checkpoint = checkpoint or tf.train.latest_checkpoint(run.checkpoint_dir)
