@@ -103,6 +103,9 @@ def test_every_level_is_the_next_one_subsampled_and_cached_equals_naive(mode, re
     np.testing.assert_array_equal(tpc.sample(model, seed=seeds, **kwargs), naive)
     given = model.sample_given(levels[1], seed=(1, 1), **kwargs)
     np.testing.assert_array_equal(given[:, ::2, ::2], levels[1])
+    from_lowest = model.sample_given(levels[0], seed=(1, 1), **kwargs)  # 2x1 -> 8x4
+    assert from_lowest.shape == (3, 8, 4, 3)
+    np.testing.assert_array_equal(from_lowest[:, ::4, ::4], levels[0])
 
 
 def test_keras_round_trip():
@@ -122,8 +125,10 @@ def test_bad_input_is_named():
     model = _model()
     with pytest.raises(ValueError, match=r"images must be integers \[batch, 8, 4, 3\]"):
         model.log_prob(np.zeros((1, 8, 4, 3), np.float32))
-    with pytest.raises(ValueError, match=r"integer images \[batch, 4, 2, 3\]"):
+    with pytest.raises(ValueError, match=r"one of \[\(2, 1, 3\), \(4, 2, 3\)\]"):
         model.sample_given(np.zeros((1, 8, 4, 3), np.int32))
+    with pytest.raises(ValueError, match="integer images"):
+        model.sample_given(np.zeros((1, 4, 2, 3), np.float32))
     with pytest.raises(ValueError, match="instead of temperature"):
         model.sample(num_samples=1, temperature=0.5)
     with pytest.raises(ValueError, match="Received: method='fast'"):

@@ -71,6 +71,11 @@ class AuxiliaryVariableModel(keras.Model):
         """Uniform numbers `sample_given` consumes per image (the last factor's)."""
         raise NotImplementedError
 
+    def given_stream_size_for(self, auxiliary_shape) -> int:
+        """Uniform numbers `sample_given` consumes per image for x̂ of this shape."""
+        del auxiliary_shape
+        return self.given_stream_size
+
     def draw(self, uniform, method, temperature, log_scale_reduction, mixture_mode):
         """Images from the random stream `uniform` `[batch, stream_size]` (graph-friendly)."""
         raise NotImplementedError
@@ -175,16 +180,21 @@ class AuxiliaryVariableModel(keras.Model):
         mixture_mode="sample",
         jit_compile=False,
     ) -> tf.Tensor:
-        """Draws images with x̂ given (colour given grayscale; higher resolution given lower).
+        """Draws images with x̂ given (colour given grayscale; the full resolution given any
+        lower level of a pyramid).
 
-        Every returned image x has `auxiliary(x) == auxiliary`.
+        Every returned image x has `auxiliary(x) == auxiliary` (pyramid: x subsampled to
+        the given resolution is `auxiliary`).
         """
         auxiliary = tf.convert_to_tensor(auxiliary)
         seeds, method = self._sampling_arguments(
             int(auxiliary.shape[0]), seed, method, mixture_mode
         )
-        uniform = _uniform_stream(seeds, self.given_stream_size)
-        key = ("given", method, float(log_scale_reduction), mixture_mode, jit_compile)
+        uniform = _uniform_stream(seeds, self.given_stream_size_for(auxiliary.shape[1:]))
+        # One function per x̂ shape and dtype (a pyramid takes several resolutions; the
+        # dtype is checked inside), any batch.
+        spec = tf.TensorSpec([None, *auxiliary.shape[1:]], auxiliary.dtype)
+        key = ("given", spec, method, float(log_scale_reduction), mixture_mode, jit_compile)
         samplers = _compiled.setdefault(self, {})
         if key not in samplers:
             model = weakref.ref(self)
@@ -192,7 +202,7 @@ class AuxiliaryVariableModel(keras.Model):
                 lambda a, u: model().draw_given(
                     a, u, method, float(log_scale_reduction), mixture_mode
                 ),
-                reduce_retracing=True,
+                input_signature=[spec, tf.TensorSpec([None, uniform.shape[1]], tf.float32)],
                 jit_compile=jit_compile,
             )
         return samplers[key](auxiliary, uniform)

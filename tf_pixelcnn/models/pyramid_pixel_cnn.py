@@ -185,6 +185,20 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
     def given_stream_size(self) -> int:
         return self._level_stream_sizes()[-1]
 
+    def given_level(self, auxiliary_shape) -> int:
+        """The pyramid level an image of `auxiliary_shape` `(h, w, C)` is (below the top)."""
+        shape = tuple(int(d) for d in auxiliary_shape)
+        lower = [tuple(s) for s in self.level_shapes[:-1]]
+        if shape not in lower:
+            raise ValueError(
+                f"sample_given takes an image at a lower resolution of the pyramid, integer "
+                f"[batch, h, w, C] with (h, w, C) one of {lower}. Received: shape {shape}."
+            )
+        return lower.index(shape)
+
+    def given_stream_size_for(self, auxiliary_shape) -> int:
+        return sum(self._level_stream_sizes()[self.given_level(auxiliary_shape) + 1 :])
+
     def _draw_level(self, index, lower, uniform, method, log_scale_reduction, mixture_mode):
         height, width, channels = self.level_shapes[index]
         uniform = tf.reshape(uniform, [-1, height, width, 1 + channels])
@@ -222,13 +236,22 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         return self.draw_levels(uniform, method, log_scale_reduction, mixture_mode)[-1]
 
     def draw_given(self, auxiliary, uniform, method, log_scale_reduction, mixture_mode):
-        lower = self.levels[-1].condition_image(tf.convert_to_tensor(auxiliary))  # checks
-        with tf.control_dependencies([lower]):
-            auxiliary = tf.cast(auxiliary, tf.int32)
-        return self._draw_level(
-            self.num_resolutions - 1, auxiliary, uniform, method, log_scale_reduction,
-            mixture_mode,
-        )  # fmt: skip
+        """The top level given any lower level x⁽ⁱ⁾ (the levels in between are drawn too:
+        from 8×8 up to 128×128, say), from `uniform` `[batch, given_stream_size_for]`."""
+        auxiliary = tf.convert_to_tensor(auxiliary)
+        index = self.given_level(auxiliary.shape[1:])
+        checked = self.levels[index + 1].condition_image(auxiliary)  # dtype and range
+        with tf.control_dependencies([checked]):
+            image = tf.cast(auxiliary, tf.int32)
+        start = 0
+        for level in range(index + 1, self.num_resolutions):
+            size = self._level_stream_sizes()[level]
+            image = self._draw_level(
+                level, image, uniform[:, start : start + size], method, log_scale_reduction,
+                mixture_mode,
+            )  # fmt: skip
+            start += size
+        return image
 
     def get_config(self):
         return {
