@@ -219,6 +219,16 @@ class AuxiliaryVariableModel(keras.Model):
         seeds = random_stream.per_image_seeds(seed, num_samples)
         return seeds, ("cached" if method == "auto" else method)
 
+    def get_config(self):
+        """The shared part; subclasses add their own arguments."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "image_shape": list(self.image_shape),
+            "num_levels": self.num_levels,
+        }
+
     def build_from_config(self, config):
         self.build()
 

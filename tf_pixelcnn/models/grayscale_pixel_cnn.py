@@ -207,11 +207,7 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "image_shape": list(self.image_shape),
-            "num_levels": self.num_levels,
+            **super().get_config(),
             "grayscale_levels": self.grayscale_levels,
             "num_layers": self.num_layers,
             "filters": self.filters,

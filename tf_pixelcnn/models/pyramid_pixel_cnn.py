@@ -255,11 +255,7 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "image_shape": list(self.image_shape),
-            "num_levels": self.num_levels,
+            **super().get_config(),
             "num_resolutions": self.num_resolutions,
             "base_num_layers": self.base_num_layers,
             "base_filters": self.base_filters,
