@@ -23,10 +23,15 @@ setuptools.setup(
         "tensorboard>=2.21,<2.22",
         # The offline default dataset: scikit-learn ships the 8x8 digits in its wheel.
         "scikit-learn>=1.5,<2",
+        # Lossless compression (tf_pixelcnn.compression): range coding with categorical
+        # tables. Its fixed-point quantisation of the tables is part of the compressed
+        # format, so one minor version.
+        "constriction>=0.5,<0.6",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3.5", "scipy>=1.11"],
-        # Benchmark-only peer: tfd.PixelCNN needs TensorFlow Probability with tf-keras.
-        "benchmarks": ["tensorflow-probability>=0.25", "tf-keras>=2.21,<2.22"],
+        # Benchmark-only peers: tfd.PixelCNN needs TensorFlow Probability with tf-keras;
+        # benchmarks/compression.py compares with WebP lossless (Pillow).
+        "benchmarks": ["tensorflow-probability>=0.25", "tf-keras>=2.21,<2.22", "pillow>=10"],
     },
 )

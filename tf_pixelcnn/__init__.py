@@ -6,7 +6,7 @@ bpd = tpc.bits_per_dim(model.log_prob(images), model.image_shape)
 samples = tpc.sample(model, num_samples=16, seed=(1, 2))
 """
 
-from tf_pixelcnn import layers, models, serving
+from tf_pixelcnn import compression, layers, models, serving
 from tf_pixelcnn.likelihood import bits_per_dim
 from tf_pixelcnn.models import (
     ConvAutoencoder,

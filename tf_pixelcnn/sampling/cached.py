@@ -55,6 +55,7 @@ def cached_sample(
     log_scale_reduction=0.0,
     mixture_mode="sample",
     draw_pixel=None,
+    draw_subpixel=None,
 ):
     """Samples a `GatedPixelCNN` with row and column caches; exact against `naive_sample`.
 
@@ -74,6 +75,15 @@ def cached_sample(
         draw_pixel: logistic mixtures: replaces `logistic_mixture.sample_pixels` —
             `draw_pixel(params [B, P], uniform [B, 1 + C], row, column) -> int32 [B, C]`
             (auxiliary-variable models draw only values consistent with x̂ this way).
+        draw_subpixel: softmax outputs: replaces inverse-CDF sampling of each sub-pixel —
+            `draw_subpixel(logits float32 [B, L], uniform [B], row, column, channel)
+            -> int32 [B]`, called in raster order, R then G then B (image completion
+            teacher-forces known sub-pixels this way; lossless compression provides the
+            values from an entropy decoder). `temperature` is then up to the hook.
+
+    With either hook, the values it returns are what the later steps are conditioned
+    on: the pass computes the logits of every sub-pixel given the values returned
+    before it, with the same operations whatever the hook.
 
     Returns:
         `int32 [batch, height, width, channels]`, or `(images, logits)`.
@@ -171,9 +181,14 @@ def cached_sample(
             if return_logits:
                 step = (row * width + column) * channels + channel
                 logits_array = logits_array.write(step, logits)
-            value = random_stream.inverse_cdf_sample(
-                logits, uniform[:, row, column, channel], temperature
-            )  # (B,)
+            if draw_subpixel is None:
+                value = random_stream.inverse_cdf_sample(
+                    logits, uniform[:, row, column, channel], temperature
+                )  # (B,)
+            else:
+                value = draw_subpixel(
+                    logits, uniform[:, row, column, channel], row, column, channel
+                )  # (B,)
             values.append(value)
             one_hot = tf.one_hot(channel, channels, dtype=dtype)
             pixel = pixel + one_hot * (tf.cast(value, dtype)[:, None] * scale - 1.0)

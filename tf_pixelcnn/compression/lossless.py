@@ -1,0 +1,259 @@
+"""Lossless compression of images with a PixelCNN and a range coder.
+
+A PixelCNN gives every sub-pixel a probability table given the sub-pixels before it; a
+range coder (`constriction`) spends about −log2 p of the true value on each, so a batch
+compresses to about −log2 p(x) bits plus a small header. The tables come from the cached
+sampler's incremental pass, teacher-forced when compressing and fed the decoded values
+when decompressing: the same compiled graph in both directions (`coded_pass`), so the
+decoder sees the encoder's tables bit for bit and the round trip is exact. Decompressing
+costs about what sampling costs (one pass, plus a Python call per step); so does
+compressing.
+
+Model kinds:
+
+- `GatedPixelCNN`, softmax output: every sub-pixel with its softmax;
+- `GatedPixelCNN`, logistic-mixture output: R, then G given R, then B given R, G, with
+  the exact conditionals of the mixture (`compression.pmf`);
+- conditional `GatedPixelCNN`s: the same `condition` must be given to both functions
+  (its CRC is in the header);
+- `GrayscalePixelCNN`: x̂ with the grayscale model, then x given x̂ with the truncated
+  mixture (values outside a channel's interval cost nothing);
+- `PyramidPixelCNN`: level by level, lowest first; the quarter of a level copied from
+  the level below is not coded;
+- `PixelCNNAutoencoder`: the code h = encode(x) is stored as float32 (4·m bytes per
+  image), then x given h with the decoder.
+
+The original `PixelCNN` has no cached pass: it is refused with a clear error.
+
+Compress and decompress on the same platform (the same TensorFlow build and device kind,
+e.g. CPU): the tables must be bit-identical, and other kernels round differently. A
+mismatch is detected (CRC of the images) and reported, not returned.
+"""
+
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from tf_pixelcnn.compression import header as header_lib
+from tf_pixelcnn.compression.coded_pass import coded_pass, condition_spec
+from tf_pixelcnn.compression.handlers import (
+    MixtureHandler,
+    SoftmaxHandler,
+    SymbolStream,
+    grayscale_channel_bounds,
+)
+from tf_pixelcnn.compression.header import CompressedDataError, Header
+from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
+from tf_pixelcnn.models.grayscale_pixel_cnn import GrayscalePixelCNN
+from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
+from tf_pixelcnn.models.pyramid_pixel_cnn import PyramidPixelCNN
+
+
+def compress(model, images, condition=None) -> bytes:
+    """Compresses integer images losslessly with `model`'s probabilities.
+
+    Args:
+        model: a `GatedPixelCNN` (softmax or logistic mixture, any conditioning),
+            `GrayscalePixelCNN`, `PyramidPixelCNN` or `PixelCNNAutoencoder`.
+        images: integer `[batch, H, W, C]` in `[0, num_levels)`.
+        condition: labels `[batch]` or vectors `[batch, D]` of a conditional
+            `GatedPixelCNN` (give the same to `decompress`).
+
+    Returns:
+        The header (`compression.header.SIZE` bytes), the auto-encoder's codes if any,
+        then the range coder's words: about −log2 p(images) bits in all.
+
+    Example:
+        >>> data = tpc.compression.compress(model, images)
+        >>> np.array_equal(tpc.compression.decompress(model, data), images)
+        True
+    """
+    kind = _model_kind(model)
+    images = _checked_images(model, images)
+    condition = _checked_condition(model, condition, kind)
+    batch = images.shape[0]
+    stream = SymbolStream()
+    side = b""
+    if kind == "PixelCNNAutoencoder":
+        code = np.ascontiguousarray(model.encode(images).numpy(), np.float32)
+        side = code.tobytes()
+        condition = code
+    decoded = _run_passes(model, kind, stream, batch, condition, truth=images)
+    if not np.array_equal(decoded, images):  # the pass returns what the handler gave it
+        raise AssertionError("compress: the teacher-forced pass changed the images.")
+    header = Header(
+        kind, batch, tuple(model.image_shape), model.num_levels,
+        header_lib.config_digest(model), header_lib.weights_digest(model),
+        header_lib.crc(None if kind == "PixelCNNAutoencoder" else condition),
+        header_lib.crc(images), len(side),
+    )  # fmt: skip
+    return header.pack() + side + stream.compressed().tobytes()
+
+
+def decompress(model, data: bytes, condition=None) -> np.ndarray:
+    """The images of `compress(model, images, condition)`, `int32 [batch, H, W, C]`.
+
+    Raises:
+        CompressedDataError (a ValueError): data of another format, model or condition,
+            or corrupted data (the decoded images' CRC differs), with what was found.
+    """
+    kind = _model_kind(model)
+    data = memoryview(bytes(data))
+    header = Header.unpack(data)
+    _check_model(model, kind, header)
+    batch = header.batch
+    start = header_lib.SIZE
+    if kind == "PixelCNNAutoencoder":
+        side = data[start : start + header.side_bytes]
+        start += header.side_bytes
+        dim = model.bottleneck_dim
+        if condition is not None:
+            raise ValueError("A PixelCNNAutoencoder's data carries its codes: give no condition.")
+        if len(side) != 4 * batch * dim:
+            raise CompressedDataError(
+                f"Expected {4 * batch * dim} bytes of codes for {batch} images of a "
+                f"bottleneck of {dim}. Received: {len(side)} (truncated data?)."
+            )
+        condition = np.frombuffer(side, np.float32).reshape(batch, dim)
+    else:
+        condition = _checked_condition(model, condition, kind)
+        if header_lib.crc(condition) != header.condition_crc:
+            raise CompressedDataError(
+                "The condition differs from the one the images were compressed with (CRC "
+                f"{header_lib.crc(condition):#010x}, expected {header.condition_crc:#010x}): "
+                "give decompress the same labels or vectors as compress."
+            )
+    payload = data[start:]
+    if len(payload) % 4:
+        raise CompressedDataError(
+            f"The coded part must be whole 32-bit words. Received: {len(payload)} bytes "
+            "(truncated data?)."
+        )
+    stream = SymbolStream(np.frombuffer(payload, np.uint32).copy())
+    try:
+        images = _run_passes(model, kind, stream, batch, condition, truth=None)
+    except (ValueError, RuntimeError, tf.errors.OpError) as error:
+        raise CompressedDataError(f"Decoding failed (corrupted data?): {error}") from error
+    if header_lib.crc(images) != header.images_crc:
+        raise CompressedDataError(
+            "The decoded images do not match the CRC in the header: the data is corrupted, "
+            "or this model computes other probabilities than the one that compressed them "
+            "(another platform or TensorFlow build)."
+        )
+    return images
+
+
+def coded_bits(data: bytes) -> int:
+    """Bits of the compressed data without the header (side information included)."""
+    return 8 * (len(data) - header_lib.SIZE)
+
+
+# --- Model kinds --------------------------------------------------------------------------
+
+
+def _model_kind(model) -> str:
+    if isinstance(model, PixelCNNAutoencoder):
+        return "PixelCNNAutoencoder"
+    if isinstance(model, GrayscalePixelCNN):
+        return "GrayscalePixelCNN"
+    if isinstance(model, PyramidPixelCNN):
+        return "PyramidPixelCNN"
+    if isinstance(model, GatedPixelCNN):
+        return "GatedPixelCNN"
+    raise ValueError(
+        "Compression needs a model with a cached pass: a GatedPixelCNN, GrayscalePixelCNN, "
+        f"PyramidPixelCNN or PixelCNNAutoencoder. Received: {type(model).__name__}"
+        + (" (the original PixelCNN has no cached pass)." if type(model).__name__ == "PixelCNN"
+           else ".")
+    )  # fmt: skip
+
+
+def _checked_images(model, images) -> np.ndarray:
+    checker = model.decoder if isinstance(model, PixelCNNAutoencoder) else model
+    return np.asarray(checker.check_images(images), np.int32)
+
+
+def _checked_condition(model, condition, kind):
+    if kind != "GatedPixelCNN":
+        if condition is not None:
+            raise ValueError(
+                f"A {kind} takes no condition. Received a condition of shape "
+                f"{np.shape(condition)}."
+            )
+        return None
+    spec = condition_spec(model)
+    if spec is None and condition is not None:
+        model.condition_vector(condition)  # raises: unconditional
+    if spec is None:
+        return None
+    model.condition_vector(condition)  # a missing or malformed condition fails clearly
+    return np.asarray(tf.cast(condition, spec.dtype))
+
+
+def _check_model(model, kind, header: Header) -> None:
+    if header.model_kind != kind:
+        raise CompressedDataError(
+            f"The data was compressed with a {header.model_kind}. Received a {kind}."
+        )
+    shape, levels = tuple(model.image_shape), model.num_levels
+    if header.image_shape != shape or header.num_levels != levels:
+        raise CompressedDataError(
+            f"The data holds images of shape {header.image_shape} with "
+            f"{header.num_levels} levels. Received a model of image_shape={shape}, "
+            f"num_levels={levels}."
+        )
+    if header.config_digest != header_lib.config_digest(model):
+        raise CompressedDataError(
+            f"The data was compressed with a {kind} of another configuration (config "
+            f"digest {header.config_digest.hex()}, this model's "
+            f"{header_lib.config_digest(model).hex()})."
+        )
+    if header.weights_digest != header_lib.weights_digest(model):
+        raise CompressedDataError(
+            f"The data was compressed with a {kind} of the same configuration but other "
+            f"weights (weights digest {header.weights_digest.hex()}, this model's "
+            f"{header_lib.weights_digest(model).hex()}): load the same checkpoint."
+        )
+
+
+def _gated_pass(model: GatedPixelCNN, stream, batch, condition, truth, **mixture_kwargs):
+    """One coded pass of a `GatedPixelCNN`: softmax or mixture handler."""
+    if model.num_mixture_components:
+        handler = MixtureHandler(
+            stream, truth, model.num_mixture_components, model.image_shape[2],
+            model.num_levels, **mixture_kwargs,
+        )  # fmt: skip
+    else:
+        handler = SoftmaxHandler(stream, truth)
+    return coded_pass(model).run(handler, batch, condition)
+
+
+def _run_passes(model, kind, stream, batch, condition, truth: Optional[np.ndarray]):
+    """Codes (truth given) or decodes (truth None) a batch; returns the images."""
+    if kind == "GatedPixelCNN":
+        return _gated_pass(model, stream, batch, condition, truth)
+    if kind == "PixelCNNAutoencoder":
+        return _gated_pass(model.decoder, stream, batch, condition, truth)
+    if kind == "GrayscalePixelCNN":
+        grayscale_truth = None if truth is None else np.asarray(model.auxiliary(truth), np.int32)
+        grayscale = _gated_pass(model.grayscale_model, stream, batch, None, grayscale_truth)
+
+        def bounds(row, column, earlier):
+            return grayscale_channel_bounds(
+                grayscale[:, row, column, 0], earlier, model.num_levels, model.grayscale_levels
+            )
+
+        return _gated_pass(model.colour_model, stream, batch, grayscale, truth, bounds=bounds)
+    # PyramidPixelCNN: lowest level first; each level's even-even quarter is the level below.
+    pyramid = None if truth is None else [np.asarray(x) for x in model.pyramid(truth)]
+    lower = None
+    for index, level_model in enumerate(model.levels):
+        level_truth = None if pyramid is None else pyramid[index]
+        known = None
+        if lower is not None:
+            known = lambda row, column, lower=lower: (  # noqa: E731
+                lower[:, row // 2, column // 2] if row % 2 == 0 and column % 2 == 0 else None
+            )
+        lower = _gated_pass(level_model, stream, batch, lower, level_truth, known=known)
+    return lower
