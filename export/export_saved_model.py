@@ -12,13 +12,19 @@ version by default) and prints its path.
 """
 
 import os
+import sys
 
 from absl import app
 from absl import flags
-import keras
 
-import tf_pixelcnn as tpc
-from tf_pixelcnn.training import workdir_model
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "launch"))
+import console  # noqa: E402  (launch/console.py: the binaries' quiet console)
+
+with console.quiet_tensorflow_import():
+    import keras
+
+    import tf_pixelcnn as tpc
+    from tf_pixelcnn.training import workdir_model
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir (model.json, checkpoints/).")
 _CHECKPOINT = flags.DEFINE_string(
@@ -49,6 +55,7 @@ def load_model():
 
 def main(argv):
     del argv
+    console.quiet_logs()
     try:
         model = load_model()
     except FileNotFoundError as error:

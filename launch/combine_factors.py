@@ -14,12 +14,15 @@ output is written to a temporary file and renamed into place, so a failure leave
 existing output as it was.
 """
 
-import os
-
 from absl import app, flags
-import keras
 
-import tf_pixelcnn  # noqa: F401 (registers the model classes)
+import console
+
+with console.quiet_tensorflow_import():
+    import keras
+    import tensorflow as tf
+
+    import tf_pixelcnn  # noqa: F401 (registers the model classes)
 
 _FACTORS = flags.DEFINE_multi_string(
     "factor", [], "NAME=PATH.keras: take factor NAME from that model (every factor once)."
@@ -46,6 +49,7 @@ def combine(sources):
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    console.quiet_logs()
     sources, loaded = {}, {}
     for spec in _FACTORS.value:
         name, sep, path = spec.partition("=")
@@ -64,7 +68,7 @@ def main(argv):
         raise app.UsageError(str(error)) from error
     temporary = f"{_OUTPUT.value}.tmp.keras"
     combined.save(temporary)
-    os.replace(temporary, _OUTPUT.value)
+    tf.io.gfile.rename(temporary, _OUTPUT.value, overwrite=True)
     print(f"wrote {_OUTPUT.value} from {', '.join(_FACTORS.value)}")
 
 

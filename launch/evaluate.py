@@ -15,11 +15,16 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
-from tf_pixelcnn.training.train_and_evaluate import (
-    CheckpointMismatchError,
-    evaluate_checkpoint,
-    evaluate_model,
-)
+import console
+
+with console.quiet_tensorflow_import():
+    import tensorflow as tf
+
+    from tf_pixelcnn.training.train_and_evaluate import (
+        CheckpointMismatchError,
+        evaluate_checkpoint,
+        evaluate_model,
+    )
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A config; default DIR/config.json.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's directory.")
@@ -33,13 +38,14 @@ flags.mark_flags_as_required(["workdir"])
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    console.quiet_logs()
     if _CONFIG.value is not None:
         config = json.loads(json.dumps(_CONFIG.value.to_dict(), default=list))
     else:
         path = os.path.join(_WORKDIR.value, "config.json")
-        if not os.path.exists(path):
+        if not tf.io.gfile.exists(path):
             sys.exit(f"evaluate.py: no {path}; pass --config=launch/configs/<name>.py.")
-        with open(path) as f:
+        with tf.io.gfile.GFile(path) as f:
             config = json.load(f)
     config = {**config, "strategy": "default", "num_cpu_devices": 0}  # one device
     try:

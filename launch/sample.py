@@ -1,30 +1,39 @@
 """Samples a `.keras` model or an exported SavedModel into a PNG grid, with progress.
 
+    python launch/sample.py --workdir=/tmp/tf_pixelcnn_demo   # -> DIR/samples/sample_seed0.png
     python launch/sample.py --model=/tmp/tf_pixelcnn_demo/model.keras --output=grid.png \
         --rows=10 --samples_per_row=10 --seed=1
-    python launch/sample.py --workdir=/tmp/tf_pixelcnn_demo --output=grid.png   # newest checkpoint
     python launch/sample.py --saved_model=/tmp/models/digits/1 --output=grid.png
     python launch/sample.py --model=vector_model.keras --interpolate=endpoints.npy
     python launch/sample.py --model=/tmp/pyramid/model.keras --mixture_mode=map
 
-Class-conditional models get one row per class; unconditional ones fill the grid;
+The grid goes to `--output`, by default `samples/sample_seed<seed>.png` in the workdir
+(or next to the .keras file; a SavedModel needs --output: its version directory is
+served and stays untouched). Class-conditional models get one row per class (all
+classes unless --rows says fewer); unconditional ones fill the grid;
 `--interpolate` (a `.npy` of two condition vectors, `[2, D]`) gives rows that move from
 the first to the second vector with one seed per row (paper Fig. 5). The same seed gives
 the same images, whatever `--batch_size`, in-process or from the SavedModel.
 """
 
+import os
+
 from absl import app
 from absl import flags
-import keras
 import numpy as np
 
-import tf_pixelcnn  # noqa: F401  (registers the Keras objects)
-from tf_pixelcnn.sampling.sample_grid import sample_grid
-from tf_pixelcnn.sampling.sample_in_batches import model_draw
-from tf_pixelcnn.serving.saved_model_sampler import saved_model_sampler
-from tf_pixelcnn.training import workdir_model
-from tf_pixelcnn.utils.image_grid import image_grid
-from tf_pixelcnn.utils.image_grid import write_png
+import console
+
+with console.quiet_tensorflow_import():
+    import keras
+
+    import tf_pixelcnn  # noqa: F401  (registers the Keras objects)
+    from tf_pixelcnn.sampling.sample_grid import sample_grid
+    from tf_pixelcnn.sampling.sample_in_batches import model_draw
+    from tf_pixelcnn.serving.saved_model_sampler import saved_model_sampler
+    from tf_pixelcnn.training import workdir_model
+    from tf_pixelcnn.utils.image_grid import image_grid
+    from tf_pixelcnn.utils.image_grid import write_png
 
 _MODEL = flags.DEFINE_string("model", None, "A .keras file.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir (model.json, checkpoints/).")
@@ -32,9 +41,13 @@ _CHECKPOINT = flags.DEFINE_string(
     "checkpoint", None, "With --workdir: this checkpoint, not the newest."
 )
 _SAVED_MODEL = flags.DEFINE_string("saved_model", None, "An exported version directory.")
-_OUTPUT = flags.DEFINE_string("output", "samples.png", "PNG to write.")
-_ROWS = flags.DEFINE_integer("rows", 4, "Rows of the grid (classes, if class-conditional).")
-_PER_ROW = flags.DEFINE_integer("samples_per_row", 8, "Images per row.")
+_OUTPUT = flags.DEFINE_string(
+    "output", None, "PNG to write; default: samples/sample_seed<seed>.png in the workdir."
+)
+_ROWS = flags.DEFINE_integer(
+    "rows", None, "Rows of the grid; default: every class of a class-conditional model, else 4."
+)
+_PER_ROW = flags.DEFINE_integer("samples_per_row", 10, "Images per row.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed; split into one per image (or per row).")
 _INTERPOLATE = flags.DEFINE_string("interpolate", None, ".npy with two condition vectors [2, D].")
 _TEMPERATURE = flags.DEFINE_float("temperature", 1.0, "Softmax temperature (> 0; .keras only).")
@@ -50,11 +63,35 @@ _ZOOM = flags.DEFINE_integer("zoom", 1, "Magnification of the PNG.")
 _XLA = flags.DEFINE_bool("jit_compile", False, "Compile the sampler with XLA (.keras only).")
 
 
+def output_path() -> str:
+    """--output, or `samples/sample_seed<seed>.png` in the workdir / next to the .keras."""
+    if _OUTPUT.value:
+        return _OUTPUT.value
+    if _SAVED_MODEL.value is not None:
+        raise app.UsageError(
+            "Give --output with --saved_model (the version directory is served: nothing "
+            "is written into it)."
+        )
+    home = _WORKDIR.value or os.path.dirname(os.path.abspath(_MODEL.value))
+    return os.path.join(home, "samples", f"sample_seed{_SEED.value}.png")
+
+
+def grid_rows(num_classes) -> int:
+    """--rows, or one row per class of a class-conditional model (4 otherwise)."""
+    if _ROWS.value is not None:
+        if num_classes and _ROWS.value < num_classes:
+            print(f"rows: classes 0..{_ROWS.value - 1} of {num_classes} (--rows={_ROWS.value})")
+        return _ROWS.value
+    return num_classes or 4
+
+
 def main(argv):
     del argv
+    console.quiet_logs()
     sources = [_MODEL.value, _WORKDIR.value, _SAVED_MODEL.value]
     if sum(source is not None for source in sources) != 1:
         raise app.UsageError("Give exactly one of --model (.keras), --workdir and --saved_model.")
+    output = output_path()
     if _SAVED_MODEL.value is None:
         model = (
             keras.saving.load_model(_MODEL.value)
@@ -71,7 +108,7 @@ def main(argv):
     try:
         images = sample_grid(
             draw,
-            _ROWS.value,
+            grid_rows(info["num_classes"]),
             _PER_ROW.value,
             num_classes=info["num_classes"],
             condition_dim=info["condition_dim"],
@@ -82,7 +119,7 @@ def main(argv):
     except ValueError as error:
         raise app.UsageError(str(error)) from error
     grid = image_grid(images, info["num_levels"], columns=_PER_ROW.value, zoom=_ZOOM.value)
-    print(f"wrote {write_png(_OUTPUT.value, grid)}")
+    print(f"wrote {write_png(output, grid)}")
 
 
 if __name__ == "__main__":

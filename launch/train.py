@@ -16,13 +16,18 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
-from tf_pixelcnn.data.record_source import DatasetNotPreparedError
-from tf_pixelcnn.training.strategies import chief_by_tf_config
-from tf_pixelcnn.training.train_and_evaluate import (
-    CheckpointMismatchError,
-    NonFiniteLossError,
-    train_and_evaluate,
-)
+import console
+
+with console.quiet_tensorflow_import():
+    import tensorflow as tf
+
+    from tf_pixelcnn.data.record_source import DatasetNotPreparedError
+    from tf_pixelcnn.training.strategies import chief_by_tf_config
+    from tf_pixelcnn.training.train_and_evaluate import (
+        CheckpointMismatchError,
+        NonFiniteLossError,
+        train_and_evaluate,
+    )
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A launch/configs/*.py file.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Checkpoints, summaries, samples, export.")
@@ -32,20 +37,21 @@ CONFIG_FILE = "config.json"
 
 
 def write_config(config: dict, workdir: str) -> str:
-    """Writes `workdir/config.json`; an earlier, different one is renamed config.<n>.json."""
-    os.makedirs(workdir, exist_ok=True)
+    """Writes `workdir/config.json`; an earlier, different one is renamed config.<n>.json.
+    Any filesystem TensorFlow supports (`gs://`, `hdfs://`, `ram://`, local paths)."""
+    tf.io.gfile.makedirs(workdir)
     path = os.path.join(workdir, CONFIG_FILE)
     text = json.dumps(config, indent=2, default=list)
-    if os.path.exists(path):
-        with open(path) as f:
+    if tf.io.gfile.exists(path):
+        with tf.io.gfile.GFile(path) as f:
             if f.read() == text:
                 return path
         number = 1
-        while os.path.exists(os.path.join(workdir, f"config.{number}.json")):
+        while tf.io.gfile.exists(os.path.join(workdir, f"config.{number}.json")):
             number += 1
-        os.rename(path, os.path.join(workdir, f"config.{number}.json"))
+        tf.io.gfile.copy(path, os.path.join(workdir, f"config.{number}.json"))
         print(f"The config differs from the previous run's, kept as config.{number}.json")
-    with open(path, "w") as f:
+    with tf.io.gfile.GFile(path, "w") as f:
         f.write(text)
     return path
 
@@ -53,6 +59,7 @@ def write_config(config: dict, workdir: str) -> str:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    console.quiet_logs()
     config = json.loads(json.dumps(_CONFIG.value.to_dict(), default=list))
     if chief_by_tf_config():
         write_config(config, _WORKDIR.value)

@@ -26,6 +26,10 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.crop = config_dict.placeholder(tuple)  # (top, left, height, width)
     config.data.resize_images = False
     config.data.shuffle_buffer = 50_000
+    # Records held out of the train split for validation (eval_every evaluates them and
+    # checkpoints/best keeps the lowest validation bits/dim; model.keras and the export
+    # are that checkpoint's). 0: none (eval_every evaluates the test split).
+    config.data.validation_size = 0
 
     config.model = ml_collections.ConfigDict()
     # gated_pixel_cnn | pixel_cnn | pixel_cnn_autoencoder | grayscale_pixel_cnn |

@@ -37,9 +37,28 @@ def test_samples_a_class_conditional_model_into_rows_per_class(tmp_path):
         "--seed=3",
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "step 3/3 (100%)" in result.stdout  # 12 images in batches of 5
+    assert "batch 3/3 (100%) | images 12 |" in result.stdout  # 12 images in batches of 5
     grid = tf.io.decode_png(tf.io.read_file(str(output))).numpy()
     assert grid.shape == (3 * 5 + 1, 4 * 5 + 1, 1)  # rows capped at the 3 classes
+
+
+def test_defaults_fit_the_model_and_write_under_the_workdir(tmp_path):
+    model = tpc.GatedPixelCNN(
+        (4, 4, 1), num_layers=2, filters=4, kernel_size=3, num_levels=5, num_classes=3
+    )
+    workdir_model.write_model_config(model, str(tmp_path))
+    tf.train.Checkpoint(model=model).save(str(tmp_path / "checkpoints" / "ckpt"))
+    result = run("launch/sample.py", f"--workdir={tmp_path}", "--batch_size=16")
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = tmp_path / "samples" / "sample_seed0.png"
+    assert f"wrote {output}" in result.stdout
+    assert not (ROOT / "samples.png").exists()
+    grid = tf.io.decode_png(tf.io.read_file(str(output))).numpy()
+    assert grid.shape == (3 * 5 + 1, 10 * 5 + 1, 1)  # one row per class, 10 per row
+    assert "images 30 |" in result.stdout
+    assert result.stderr.strip() == "", result.stderr  # no TensorFlow banners
+    refused = run("launch/sample.py", f"--saved_model={tmp_path / 'export' / '1'}")
+    assert refused.returncode != 0 and "Give --output with --saved_model" in refused.stderr
 
 
 def test_vector_conditioned_model_is_refused_with_a_reason(tmp_path):

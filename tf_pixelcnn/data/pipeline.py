@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.data.dataset_specs import DatasetSpec, get_spec
 from tf_pixelcnn.data.image_preprocessing import crop_box, quantize, resize, to_grayscale
-from tf_pixelcnn.data.record_source import DEFAULT_IN_MEMORY_BYTES, load_records
+from tf_pixelcnn.data.record_source import DEFAULT_IN_MEMORY_BYTES, hold_out, load_records
 
 _EPOCH_SEED_STRIDE = 1_000_003  # a prime: per-epoch shuffle seeds seed * stride + epoch
 
@@ -42,13 +42,15 @@ def make_dataset(
     shuffle_buffer: int = 50_000,
     training: bool = True,
     in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES,
+    validation_size: int = 0,
 ) -> tf.data.Dataset:
     """Batches `{"image": int32 [b, H, W, C], "label": int32 [b]?, "weight": float32 [b]?}`.
 
     Args:
         dataset: A name of `dataset_specs.DATASETS` ("digits", "cifar10", "celeb_a", ...).
         split: "train" or "test" (mapped to the source's split names, e.g. ImageNet's
-            "validation"), or a source split name.
+            "validation"), or a source split name. With `validation_size`, "validation"
+            is the records held out from the train split and "train" the rest.
         global_batch_size: Images per step over all replicas; each batch here has
             `input_context.get_per_replica_batch_size(global_batch_size)` images.
         image_size: `(H, W)` of the output; default: the dataset's own size.
@@ -68,6 +70,8 @@ def make_dataset(
             `[start_step, num_steps)`. False: one pass in
             record order, padded with weight-0 copies to whole global batches so every
             pipeline yields the same number of batches; average with "weight".
+        validation_size: Records of the train split held out as the "validation" split
+            (model selection never touches the test split); 0: none.
 
     Raises:
         DatasetNotPreparedError: the tfds dataset is not on disk (nothing is downloaded).
@@ -75,8 +79,8 @@ def make_dataset(
             channel count, or a label out of range, named by its record index.
     """
     spec = get_spec(dataset)
+    records = _split_records(spec, split, data_dir, in_memory_bytes, validation_size)
     split = {"train": spec.train_split, "test": spec.test_split}.get(split, split)
-    records = load_records(spec, split, data_dir, in_memory_bytes)
     num_records = records.count
     if num_records == 0:
         raise ValueError(f"Dataset {dataset!r} split {split!r} has no records.")
@@ -131,6 +135,16 @@ def make_dataset(
     options.deterministic = True
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return stream.with_options(options)
+
+
+def _split_records(spec, split, data_dir, in_memory_bytes, validation_size):
+    """The records of `split`; "train" and "validation" share the train split when
+    `validation_size` holds records out."""
+    if validation_size and split in ("train", "validation"):
+        records = load_records(spec, spec.train_split, data_dir, in_memory_bytes)
+        return hold_out(records, validation_size, held_out=split == "validation")
+    source = {"train": spec.train_split, "test": spec.test_split}.get(split, split)
+    return load_records(spec, source, data_dir, in_memory_bytes)
 
 
 def _table_stream(

@@ -17,6 +17,9 @@ from tf_pixelcnn.data.dataset_specs import DatasetSpec
 from tf_pixelcnn.data.image_folder import decode_image_file, list_image_folder
 
 DEFAULT_IN_MEMORY_BYTES = 2 * 1024**3
+# The held-out records of a table are a fixed permutation's first `size`, whatever the
+# run's seed: the same validation images for every run of a dataset.
+_HOLD_OUT_SEED = 20170321
 
 
 class DatasetNotPreparedError(FileNotFoundError):
@@ -121,3 +124,28 @@ def _tfds_records(spec: DatasetSpec, split: str, data_dir: Optional[str], in_mem
                 columns[key].append(values)
         return Records(count, table={k: np.concatenate(v) for k, v in columns.items()})
     return Records(count, stream=dataset)
+
+
+def hold_out(records: Records, size: int, held_out: bool) -> Records:
+    """The validation records carved from a train split (`held_out=True`), or the rest.
+
+    Tables hold out the first `size` rows of a fixed permutation (the same rows for every
+    run and seed); streams hold out their first `size` records (tfds shuffles records
+    when it prepares a dataset).
+
+    Raises:
+        ValueError: `size` is not in `[1, count)`.
+    """
+    if not 0 < size < records.count:
+        raise ValueError(
+            f"validation_size must be in [1, {records.count}) (records of the train split). "
+            f"Received: validation_size={size}."
+        )
+    count = size if held_out else records.count - size
+    if records.table is not None:
+        order = np.random.Generator(np.random.PCG64(_HOLD_OUT_SEED)).permutation(records.count)
+        rows = np.sort(order[:size] if held_out else order[size:])
+        table = {key: column[rows] for key, column in records.table.items()}
+        return Records(count, table=table, decode=records.decode)
+    stream = records.stream.take(size) if held_out else records.stream.skip(size)
+    return Records(count, stream=stream, decode=records.decode)

@@ -61,13 +61,15 @@ def sample_in_batches(
     """
     seeds = np.asarray(seeds, np.int32)
     num_samples = len(seeds)
-    progress = progress or ProgressLine(-(-num_samples // batch_size), items_per_step=batch_size)
+    progress = progress or ProgressLine(
+        -(-num_samples // batch_size), items_per_step=batch_size, unit="batch"
+    )
     chunks = []
     for step, start in enumerate(range(0, num_samples, batch_size), start=1):
         stop = min(start + batch_size, num_samples)
         chunk_condition = None if condition is None else np.asarray(condition)[start:stop]
         chunks.append(np.asarray(draw(seeds[start:stop], chunk_condition)))
-        progress.update(step, images=float(stop))
+        progress.update(step, images=stop)
     return np.concatenate(chunks, axis=0)
 
 

@@ -1,7 +1,6 @@
 """Export a model as a versioned SavedModel for TensorFlow Serving."""
 
 import json
-import os
 from typing import Optional
 
 import keras
@@ -62,7 +61,8 @@ def export_saved_model(
     Args:
         model: a `GatedPixelCNN` (softmax or logistic mixture, any conditioning),
             `PixelCNN`, `PixelCNNAutoencoder`, `GrayscalePixelCNN` or `PyramidPixelCNN`.
-        export_base: the directory TF Serving's `--model_base_path` points at.
+        export_base: the directory TF Serving's `--model_base_path` points at, on any
+            filesystem TensorFlow supports (`gs://...`: see `versioned_directory`).
         version: a positive integer; by default one more than the newest version.
         max_batch: requests with a larger batch fail with `InvalidArgument`.
         overwrite: replace an existing `version` (otherwise that is an error).
@@ -83,9 +83,9 @@ def export_saved_model(
         for name, (fn, input_signature) in endpoints.items():
             archive.add_endpoint(name, fn, input_signature=input_signature)
         archive.write_out(directory, verbose=False)
-        extra = os.path.join(directory, "assets.extra")
-        os.makedirs(extra, exist_ok=True)
-        with open(os.path.join(extra, METADATA_FILE), "w") as f:
+        extra = directory + "/assets.extra"
+        tf.io.gfile.makedirs(extra)
+        with tf.io.gfile.GFile(f"{extra}/{METADATA_FILE}", "w") as f:
             json.dump(
                 model_metadata(model, ["serving_default", *endpoints], max_batch), f, indent=2
             )

@@ -1,22 +1,39 @@
-"""Integer-versioned export directories that appear atomically (what TF Serving polls)."""
+"""Integer-versioned export directories that appear whole (what TF Serving polls).
+
+Any filesystem TensorFlow supports. Where directories rename atomically (local and
+POSIX paths) a version is written to a hidden directory next to it and renamed into
+place. Object stores and other filesystems (`gs://`, `s3://`, `hdfs://`, `ram://`) have
+no atomic directory rename, so there the version is staged in a hidden directory and
+copied into `<base>/<version>/` with `saved_model.pb` last: TF Serving's loader finds no
+SavedModel in the directory until that one file, written in one piece, is there, and by
+then every variable and asset is in place.
+"""
 
 import os
+import posixpath
 import re
-import shutil
-import tempfile
+import stat
+import uuid
 from typing import Callable, List, Optional
 
+import tensorflow as tf
+
 VERSION_PATTERN = re.compile(r"^[0-9]+$")
+SAVED_MODEL_FILE = "saved_model.pb"
+# Readable by a model server running as another user (as tf.saved_model.save leaves it).
+_DIRECTORY_MODE = 0o755
+_FILE_MODE = 0o644
 
 
 def existing_versions(export_base: str) -> List[int]:
     """Sorted integer versions under `export_base` (other names are ignored, as by TF Serving)."""
-    if not os.path.isdir(export_base):
+    if not tf.io.gfile.isdir(export_base):
         return []
     return sorted(
-        int(name)
-        for name in os.listdir(export_base)
-        if VERSION_PATTERN.match(name) and os.path.isdir(os.path.join(export_base, name))
+        int(name.rstrip("/"))
+        for name in tf.io.gfile.listdir(export_base)
+        if VERSION_PATTERN.match(name.rstrip("/"))
+        and tf.io.gfile.isdir(_join(export_base, name.rstrip("/")))
     )
 
 
@@ -29,38 +46,90 @@ def resolve_version(export_base: str, version: Optional[int]) -> int:
     return version
 
 
+def renames_directories_atomically(path: str) -> bool:
+    """True for local paths (POSIX rename); False for every URL scheme (`gs://`, ...)."""
+    return "://" not in path or path.startswith("file://")
+
+
 def write_version_atomically(
     export_base: str, version: int, write: Callable[[str], None], overwrite: bool = False
 ) -> str:
-    """Calls `write(directory)` on a hidden temporary directory, then renames it into place.
+    """Calls `write(directory)` on a hidden staging directory, then makes it appear as
+    `export_base/<version>` in one step (see the module docstring for object stores).
 
-    TF Serving watches `export_base` and must never see a half-written version: the new
-    version is complete before its directory gets its integer name. A failure leaves no
-    version directory and earlier versions untouched; an existing version is replaced only
-    with `overwrite=True`.
+    TF Serving watches `export_base` and must never see a half-written version. A failure
+    leaves no version directory and earlier versions untouched; an existing version is
+    replaced only with `overwrite=True` (on local paths only: elsewhere a replacement
+    could not appear in one step). The version is readable by every user (directories
+    755, files 644), like any SavedModel.
 
     Returns:
         `export_base/<version>`.
     """
-    final = os.path.join(export_base, str(version))
-    if os.path.exists(final) and not overwrite:
+    final = _join(export_base, str(version))
+    atomic = renames_directories_atomically(export_base)
+    if tf.io.gfile.exists(final) and not (overwrite and atomic):
         raise FileExistsError(
             f"Version {version} already exists in {export_base} (versions: "
-            f"{existing_versions(export_base)}). Pass overwrite=True to replace it, or no "
-            "version to write the next one."
+            f"{existing_versions(export_base)}). "
+            + (
+                "Pass overwrite=True to replace it, or no version to write the next one."
+                if atomic
+                else "Write the next version instead: on this filesystem a replaced version "
+                "could not appear in one step."
+            )
         )
-    os.makedirs(export_base, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".tmp-version-{version}-", dir=export_base)
+    tf.io.gfile.makedirs(export_base)
+    staging = _join(export_base, f".tmp-version-{version}-{uuid.uuid4().hex}")
     try:
+        tf.io.gfile.makedirs(staging)
         write(staging)
-        if os.path.exists(final):  # overwrite: move the old version aside, then swap
-            retired = tempfile.mkdtemp(prefix=f".old-version-{version}-", dir=export_base)
-            os.rename(final, os.path.join(retired, "old"))
-            os.rename(staging, final)
-            shutil.rmtree(retired, ignore_errors=True)
+        if atomic:
+            _make_readable(staging)
+            _rename_into_place(staging, final, export_base, version)
         else:
-            os.rename(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            _copy_saved_model_last(staging, final)
+    finally:
+        if tf.io.gfile.exists(staging):
+            tf.io.gfile.rmtree(staging)
     return final
+
+
+def _join(base: str, name: str) -> str:
+    return posixpath.join(base, name) if "://" in base else os.path.join(base, name)
+
+
+def _make_readable(directory: str) -> None:
+    for root, directories, files in os.walk(directory):
+        os.chmod(root, _DIRECTORY_MODE)
+        for name in files:
+            path = os.path.join(root, name)
+            os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) | _FILE_MODE)
+
+
+def _rename_into_place(staging: str, final: str, export_base: str, version: int) -> None:
+    if os.path.exists(final):  # overwrite: move the old version aside, then swap
+        retired = _join(export_base, f".old-version-{version}-{uuid.uuid4().hex}")
+        os.rename(final, retired)
+        os.rename(staging, final)
+        tf.io.gfile.rmtree(retired)
+    else:
+        os.rename(staging, final)
+
+
+def _copy_saved_model_last(staging: str, final: str) -> None:
+    """Copies the staged version file by file; `saved_model.pb` comes last, so the
+    directory holds no loadable SavedModel until it is complete."""
+    files = []
+    for root, _, names in tf.io.gfile.walk(staging):
+        files += [_join(root, name) for name in names]
+    files.sort(key=lambda path: posixpath.basename(path) == SAVED_MODEL_FILE)
+    try:
+        for source in files:
+            target = final + source[len(staging) :]
+            tf.io.gfile.makedirs(posixpath.dirname(target))
+            tf.io.gfile.copy(source, target, overwrite=False)
+    except BaseException:
+        if tf.io.gfile.exists(final):
+            tf.io.gfile.rmtree(final)  # never leave half a version behind
+        raise
