@@ -17,5 +17,6 @@ from tf_pixelcnn.models import (
     PyramidPixelCNN,
 )
 from tf_pixelcnn.sampling import sample
+from tf_pixelcnn.sampling.complete import complete
 
 __version__ = "0.1.0"
