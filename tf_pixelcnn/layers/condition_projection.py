@@ -48,12 +48,16 @@ class ConditionProjection(keras.layers.Layer):
         self.condition_dim = condition_dim
         self.spatial_channels = spatial_channels
         self.global_projection = (
-            keras.layers.Dense(units, use_bias=False, name="global_projection")
+            keras.layers.Dense(
+                units, use_bias=False, name="global_projection", dtype=self.dtype_policy
+            )
             if condition_dim is not None
             else None
         )
         self.spatial_projection = (
-            keras.layers.Conv2D(units, 1, use_bias=False, name="spatial_projection")
+            keras.layers.Conv2D(
+                units, 1, use_bias=False, name="spatial_projection", dtype=self.dtype_policy
+            )
             if spatial_channels is not None
             else None
         )

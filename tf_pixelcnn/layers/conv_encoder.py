@@ -54,11 +54,14 @@ class ConvEncoder(keras.layers.Layer):
                     padding="same",
                     activation="relu",
                     name=f"conv_{i}",
+                    dtype=self.dtype_policy,
                 )
                 for i in range(num_downsamplings)
             ],
         )
-        self.bottleneck = keras.layers.Dense(bottleneck_dim, name="bottleneck")
+        self.bottleneck = keras.layers.Dense(
+            bottleneck_dim, name="bottleneck", dtype=self.dtype_policy
+        )
 
     @property
     def convolutions(self):

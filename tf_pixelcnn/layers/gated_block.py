@@ -29,8 +29,8 @@ class GatedBlock(keras.layers.Layer):
         v = V_conv(v_in) [+ V_v h]               (⌈n/2⌉×n: rows r − ⌊n/2⌋ … r of v_in)
         h = H_conv(h_in) + link(v) [+ V_h h]     (1×⌈n/2⌉, current pixel masked)
         v_out = tanh(v_f) ⊙ σ(v_g)
-        h_out = h_in + W_out(tanh(h_f) ⊙ σ(h_g)) (residual only for mask "B")
-        skip  = W_skip(tanh(h_f) ⊙ σ(h_g))       (optional)
+        h_out = h_in + W_out(dropout(tanh(h_f) ⊙ σ(h_g)))  (residual only for mask "B")
+        skip  = W_skip(dropout(tanh(h_f) ⊙ σ(h_g)))        (optional)
 
     The vertical stack is kept one row behind the image: row r of `v_in` holds only what
     is above row r (the model feeds the first block the image shifted down one row), so
@@ -39,6 +39,16 @@ class GatedBlock(keras.layers.Layer):
     W_f and W_g are one convolution with 2p outputs; the horizontal stack keeps p/C
     channels per colour group in each half. Information flows from the vertical stack to
     the horizontal one, never back, so there is no blind spot.
+
+    Dropout (`dropout_rate` > 0, training only) acts on the gated output of the
+    horizontal stack, before its output 1×1 convolution (and the skip's): the block's
+    update to the residual stream, as PixelCNN++ drops the residual branch of its gated
+    ResNet blocks (Salimans et al. 2017, §2.6) and Kolesnikov & Lampert 2017 use it. The
+    residual h_in passes untouched, so the stack's information is never cut, and the
+    vertical stack, which has no residual and is the only path of the rows above, is left
+    alone. The mask is drawn independently of the inputs and is elementwise, so it cannot
+    move information between positions: causality holds in training mode too. Inference
+    (training=False) is the network without dropout, as the cached sampler computes it.
 
     Args:
         filters: p, the channels of both stacks' outputs.
@@ -49,6 +59,8 @@ class GatedBlock(keras.layers.Layer):
         spatial_condition_channels: Channels of a spatial condition map s = m(h) (eq. 5),
             or None.
         skip_connection: Whether to also return a skip output `[batch, h, w, filters]`.
+        dropout_rate: Fraction in [0, 1) of the horizontal stack's gated units dropped in
+            training (0: no dropout layer at all).
 
     Call arguments:
         inputs: `(v_in, h_in)`, each `[batch, height, width, channels]`: for the first
@@ -56,6 +68,7 @@ class GatedBlock(keras.layers.Layer):
             hold only information from rows < r.
         condition: `[batch, condition_dim]`, if `condition_dim` is set.
         spatial_condition: `[batch, height, width, spatial_condition_channels]`, if set.
+        training: Whether dropout is active.
 
     Returns:
         `(v_out, h_out)` or `(v_out, h_out, skip)`, each `[batch, height, width, filters]`.
@@ -81,10 +94,12 @@ class GatedBlock(keras.layers.Layer):
         condition_dim=None,
         spatial_condition_channels=None,
         skip_connection: bool = False,
+        dropout_rate: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
         masks.check_mask_type(mask_type)
+        check_dropout_rate(dropout_rate)
         masks.check_odd_kernel_size(kernel_size, minimum=3)
         self.filters = filters
         self.kernel_size = kernel_size
@@ -93,9 +108,13 @@ class GatedBlock(keras.layers.Layer):
         self.condition_dim = condition_dim
         self.spatial_condition_channels = spatial_condition_channels
         self.skip_connection = skip_connection
+        self.dropout_rate = dropout_rate
 
         gate_units = 2 * filters
-        self.vertical_conv = VerticalStackConv2D(gate_units, kernel_size, name="vertical_conv")
+        dtype = self.dtype_policy  # sub-layers follow the block's policy
+        self.vertical_conv = VerticalStackConv2D(
+            gate_units, kernel_size, name="vertical_conv", dtype=dtype
+        )
         self.horizontal_conv = HorizontalStackConv2D(
             gate_units,
             kernel_size,
@@ -103,27 +122,52 @@ class GatedBlock(keras.layers.Layer):
             num_color_groups=num_color_groups,
             out_splits=2,
             name="horizontal_conv",
+            dtype=dtype,
         )
         self.vertical_to_horizontal = keras.layers.Conv2D(
-            gate_units, 1, use_bias=False, name="vertical_to_horizontal"
+            gate_units, 1, use_bias=False, name="vertical_to_horizontal", dtype=dtype
         )
         self.horizontal_output = MaskedConv2D(
-            filters, 1, mask_type="B", num_color_groups=num_color_groups, name="horizontal_output"
+            filters,
+            1,
+            mask_type="B",
+            num_color_groups=num_color_groups,
+            name="horizontal_output",
+            dtype=dtype,
         )
         self.skip_output = (
             MaskedConv2D(
-                filters, 1, mask_type="B", num_color_groups=num_color_groups, name="skip_output"
+                filters,
+                1,
+                mask_type="B",
+                num_color_groups=num_color_groups,
+                name="skip_output",
+                dtype=dtype,
             )
             if skip_connection
+            else None
+        )
+        # No layer at rate 0: models without dropout keep exactly their variables.
+        self.dropout = (
+            keras.layers.Dropout(dropout_rate, name="dropout", dtype=dtype)
+            if dropout_rate > 0
             else None
         )
         self.is_conditional = condition_dim is not None or spatial_condition_channels is not None
         if self.is_conditional:
             self.vertical_condition = ConditionProjection(
-                gate_units, condition_dim, spatial_condition_channels, name="vertical_condition"
+                gate_units,
+                condition_dim,
+                spatial_condition_channels,
+                name="vertical_condition",
+                dtype=dtype,
             )
             self.horizontal_condition = ConditionProjection(
-                gate_units, condition_dim, spatial_condition_channels, name="horizontal_condition"
+                gate_units,
+                condition_dim,
+                spatial_condition_channels,
+                name="horizontal_condition",
+                dtype=dtype,
             )
 
     @property
@@ -150,7 +194,7 @@ class GatedBlock(keras.layers.Layer):
             )
         self.built = True
 
-    def call(self, inputs, condition=None, spatial_condition=None):
+    def call(self, inputs, condition=None, spatial_condition=None, training=None):
         v_in, h_in = inputs
         v = self.vertical_conv(v_in)  # (B, H, W, 2p), row r sees v_in rows <= r: image rows < r
         if self.is_conditional:
@@ -161,6 +205,8 @@ class GatedBlock(keras.layers.Layer):
             h = h + self.horizontal_condition(condition, spatial_condition)
         v_out = gated_activation(v)  # (B, H, W, p)
         h_gated = gated_activation(h)  # (B, H, W, p)
+        if self.dropout is not None:
+            h_gated = self.dropout(h_gated, training=training)  # elementwise: still causal
         h_out = self.horizontal_output(h_gated)
         if self.residual:
             h_out = h_out + h_in
@@ -178,5 +224,13 @@ class GatedBlock(keras.layers.Layer):
             condition_dim=self.condition_dim,
             spatial_condition_channels=self.spatial_condition_channels,
             skip_connection=self.skip_connection,
+            dropout_rate=self.dropout_rate,
         )
         return config
+
+
+def check_dropout_rate(dropout_rate: float) -> None:
+    if not 0.0 <= dropout_rate < 1.0:
+        raise ValueError(
+            f"dropout_rate must be in [0, 1). Received: dropout_rate={dropout_rate}."
+        )

@@ -56,14 +56,19 @@ class SpatialConditionNetwork(keras.layers.Layer):
         self.coarse_height = -(-height // scale)
         self.coarse_width = -(-width // scale)
         self.dense = keras.layers.Dense(
-            self.coarse_height * self.coarse_width * filters, name="dense"
+            self.coarse_height * self.coarse_width * filters, name="dense", dtype=self.dtype_policy
         )
         set_numbered_layers(
             self,
             "deconv",
             [
                 keras.layers.Conv2DTranspose(
-                    filters, 4, strides=2, padding="same", name=f"deconv_{i}"
+                    filters,
+                    4,
+                    strides=2,
+                    padding="same",
+                    name=f"deconv_{i}",
+                    dtype=self.dtype_policy,
                 )
                 for i in range(num_upsamplings)
             ],

@@ -20,6 +20,12 @@ class AutoregressiveImageModel(keras.Model):
     runs the deconvolutional network m(h) for location-dependent conditioning and computes
     log-likelihoods.
 
+    Every sub-layer follows the model's dtype policy (`dtype=`, else the global policy
+    when the model is built), except the output head, which computes in float32 under any
+    policy: logits, mixture parameters and everything computed from them (likelihoods,
+    sampling) are float32. `tf_pixelcnn.models.float32_copy` gives a float32 twin of a
+    mixed-precision model (evaluation, sampling, export).
+
     Args:
         image_shape: `(height, width, channels)`, channels 1 or 3.
         num_levels: Values per sub-pixel, 2 to 256.
@@ -32,6 +38,10 @@ class AutoregressiveImageModel(keras.Model):
             resolution), fully visible to every pixel: an `ImageConditionNetwork` f_w(x̂)
             biases every layer (Kolesnikov & Lampert 2017). Not with the other conditions.
         condition_image_levels: Values per sub-pixel of x̂.
+        condition_image_hidden_filters: Width of f_w (`ImageConditionNetwork`'s
+            `hidden_filters`).
+        condition_image_layers_per_resolution: Depth of f_w: its 3×3 convolutions at
+            each resolution (`ImageConditionNetwork`'s `layers_per_resolution`).
     """
 
     def __init__(
@@ -44,6 +54,8 @@ class AutoregressiveImageModel(keras.Model):
         spatial_condition_filters: int = 32,
         condition_image_shape: Optional[Sequence[int]] = None,
         condition_image_levels: int = 256,
+        condition_image_hidden_filters: int = 32,
+        condition_image_layers_per_resolution: int = 1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -68,6 +80,8 @@ class AutoregressiveImageModel(keras.Model):
                 )
         self.condition_image_shape = condition_image_shape
         self.condition_image_levels = condition_image_levels
+        self.condition_image_hidden_filters = condition_image_hidden_filters
+        self.condition_image_layers_per_resolution = condition_image_layers_per_resolution
         image_shape = tuple(int(d) for d in image_shape)
         if len(image_shape) != 3 or image_shape[2] not in (1, 3) or min(image_shape) < 1:
             raise ValueError(
@@ -98,14 +112,24 @@ class AutoregressiveImageModel(keras.Model):
         height, width, _ = image_shape
         self.condition_network = (
             SpatialConditionNetwork(
-                height, width, spatial_condition_filters, name="condition_network"
+                height,
+                width,
+                spatial_condition_filters,
+                name="condition_network",
+                dtype=self.dtype_policy,
             )
             if spatial_condition
             else None
         )
         if condition_image_shape is not None:
             self.condition_network = ImageConditionNetwork(
-                height, width, spatial_condition_filters, name="condition_network"
+                height,
+                width,
+                spatial_condition_filters,
+                hidden_filters=condition_image_hidden_filters,
+                layers_per_resolution=condition_image_layers_per_resolution,
+                name="condition_network",
+                dtype=self.dtype_policy,
             )
 
     # --- Conditioning -------------------------------------------------------------------
@@ -264,7 +288,8 @@ class AutoregressiveImageModel(keras.Model):
     # --- Model --------------------------------------------------------------------------
 
     def network(self, x, condition=None, spatial_condition=None, training=False):
-        """Logits `[B, H, W, C, L]` from scaled images `x` `[B, H, W, C]` (subclasses)."""
+        """Logits `[B, H, W, C, L]` from scaled images `x` `[B, H, W, C]` (subclasses);
+        `training` switches dropout on."""
         raise NotImplementedError
 
     def logits_from_float(self, x, condition=None, training=False):
@@ -273,9 +298,10 @@ class AutoregressiveImageModel(keras.Model):
         Args:
             x: float `[batch, height, width, channels]`.
             condition: labels or vectors, as in `call`.
+            training: Whether dropout is active.
 
         Returns:
-            `[batch, height, width, channels, num_levels]`.
+            `[batch, height, width, channels, num_levels]` float32.
         """
         h, s = self.conditioning(condition)
         return self.network(x, condition=h, spatial_condition=s, training=training)
@@ -287,9 +313,10 @@ class AutoregressiveImageModel(keras.Model):
             images: integer `[batch, height, width, channels]` in `[0, num_levels)`.
             condition: labels `int [batch]` (num_classes), vectors `float [batch, D]`
                 (condition_dim), or None.
+            training: Whether dropout is active (models with `dropout_rate` > 0).
 
         Returns:
-            `[batch, height, width, channels, num_levels]` logits.
+            `[batch, height, width, channels, num_levels]` logits, float32.
         """
         images = self.check_images(images)
         return self.logits_from_float(self.scale_images(images), condition, training)
@@ -323,4 +350,6 @@ class AutoregressiveImageModel(keras.Model):
                 None if self.condition_image_shape is None else list(self.condition_image_shape)
             ),
             "condition_image_levels": self.condition_image_levels,
+            "condition_image_hidden_filters": self.condition_image_hidden_filters,
+            "condition_image_layers_per_resolution": self.condition_image_layers_per_resolution,
         }

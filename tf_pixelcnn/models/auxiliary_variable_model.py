@@ -12,6 +12,7 @@ from typing import Dict, Sequence
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.models.float32_copy import float32_copy, is_float32
 from tf_pixelcnn.sampling import random_stream
 
 
@@ -149,7 +150,13 @@ class AuxiliaryVariableModel(keras.Model):
         mixture_mode="sample",
         jit_compile=False,
     ) -> tf.Tensor:
-        """Draws images, `int32 [num_samples, H, W, C]` (see `tpc.sample`)."""
+        """Draws images, `int32 [num_samples, H, W, C]` (see `tpc.sample`). A
+        mixed-precision model samples with its float32 copy (`float32_copy`)."""
+        if not is_float32(self):
+            return float32_copy(self).sample(
+                num_samples, seed, method, temperature, log_scale_reduction, mixture_mode,
+                jit_compile,
+            )  # fmt: skip
         if not float(temperature) > 0:
             raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
         if float(temperature) != 1.0 and self.temperature_applies_to is None:
@@ -184,8 +191,13 @@ class AuxiliaryVariableModel(keras.Model):
         lower level of a pyramid).
 
         Every returned image x has `auxiliary(x) == auxiliary` (pyramid: x subsampled to
-        the given resolution is `auxiliary`).
+        the given resolution is `auxiliary`). A mixed-precision model samples with its
+        float32 copy.
         """
+        if not is_float32(self):
+            return float32_copy(self).sample_given(
+                auxiliary, seed, method, log_scale_reduction, mixture_mode, jit_compile
+            )
         auxiliary = tf.convert_to_tensor(auxiliary)
         seeds, method = self._sampling_arguments(
             int(auxiliary.shape[0]), seed, method, mixture_mode

@@ -53,11 +53,16 @@ class ConvAutoencoder(keras.Model):
         self.filters = filters
         height, width, channels = self.image_shape
         steps = default_num_resamplings(height, width)
-        self.encoder = ConvEncoder(bottleneck_dim, filters, num_downsamplings=steps, name="encoder")
-        self.decoder = SpatialConditionNetwork(
-            height, width, filters, num_upsamplings=steps, name="decoder"
+        dtype = self.dtype_policy  # sub-layers follow the model's policy
+        self.encoder = ConvEncoder(
+            bottleneck_dim, filters, num_downsamplings=steps, name="encoder", dtype=dtype
         )
-        self.to_image = keras.layers.Conv2D(channels, 3, padding="same", name="to_image")
+        self.decoder = SpatialConditionNetwork(
+            height, width, filters, num_upsamplings=steps, name="decoder", dtype=dtype
+        )
+        self.to_image = keras.layers.Conv2D(
+            channels, 3, padding="same", name="to_image", dtype=dtype
+        )
         self.build()  # every shape is known: weights exist from construction on
 
     def build(self, input_shape=None):

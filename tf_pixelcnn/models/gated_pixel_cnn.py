@@ -12,6 +12,7 @@ from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.numbered_layers import numbered_layers
 from tf_pixelcnn.layers.numbered_layers import set_numbered_layers
 from tf_pixelcnn.layers.gated_block import GatedBlock
+from tf_pixelcnn.layers.gated_block import check_dropout_rate
 from tf_pixelcnn.layers.gated_block import shift_down
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
@@ -27,11 +28,17 @@ class GatedPixelCNN(AutoregressiveImageModel):
     field of pixel (r, c) is every pixel above it within ⌊n/2⌋·layers columns and every
     pixel to its left within ⌊n/2⌋·layers columns: no blind spot.
 
+    Under a mixed-precision policy the blocks compute in 16 bits and the output head in
+    float32 (see `AutoregressiveImageModel`).
+
     Args:
         image_shape: `(height, width, channels)`, channels 1 or 3.
-        num_layers: Gated blocks (the paper: 15 for CIFAR-10, 20 for ImageNet).
-        filters: Channels p of each stack (the paper: 128 / 384). At least `channels`.
-        kernel_size: Odd n ≥ 3 (the paper: 5 for ImageNet, 7×7 receptive first layer).
+        num_layers: Gated blocks (the paper's setup, §3.1, for CIFAR-10 and ImageNet: 20;
+            the default 15 is a smaller model).
+        filters: Channels p of each stack (the paper: 384 hidden units; default 128). At
+            least `channels`.
+        kernel_size: Odd n ≥ 3 of every layer's n×n receptive field (the paper: 5×5
+            filters, the first layer included).
         num_levels: Values per sub-pixel, 2 to 256.
         num_classes: Integer labels `[batch]` → one-hot h (eq. 4), or None.
         condition_dim: Float vectors `[batch, condition_dim]` as h (eq. 4), or None.
@@ -42,7 +49,13 @@ class GatedPixelCNN(AutoregressiveImageModel):
             a softmax per sub-pixel. The network then predicts all C values of a pixel
             from the pixels before it (one colour group), and `call` returns the mixture
             parameters `[B, H, W, tf_pixelcnn.logistic_mixture.num_parameters(K, C)]`.
-            Sampled with the naive sampler.
+            Sampled with the cached sampler (one pass per pixel) or the naive one: the
+            same images.
+        dropout_rate: Dropout in every block's horizontal stack in training (see
+            `GatedBlock`); 0 by default.
+        condition_image_shape, condition_image_levels, condition_image_hidden_filters,
+        condition_image_layers_per_resolution: Conditioning on an auxiliary image x̂
+            (see `AutoregressiveImageModel`).
 
     Example:
         >>> model = GatedPixelCNN(image_shape=(8, 8, 1), num_layers=2, filters=8,
@@ -70,6 +83,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
         spatial_condition: bool = False,
         spatial_condition_filters: int = 32,
         num_mixture_components: Optional[int] = None,
+        dropout_rate: float = 0.0,
         **kwargs,
     ):
         super().__init__(
@@ -83,6 +97,8 @@ class GatedPixelCNN(AutoregressiveImageModel):
         )
         masks.check_odd_kernel_size(kernel_size, minimum=3)
         check_depth_and_width(num_layers, filters, self.image_shape[2])
+        check_dropout_rate(dropout_rate)
+        self.dropout_rate = dropout_rate
         self.num_layers = num_layers
         self.filters = filters
         self.kernel_size = kernel_size
@@ -106,16 +122,23 @@ class GatedPixelCNN(AutoregressiveImageModel):
                     num_color_groups=groups,
                     condition_dim=self.block_condition_dim,
                     spatial_condition_channels=self.block_spatial_channels,
+                    dropout_rate=dropout_rate,
                     name=f"gated_block_{i}",
+                    dtype=self.dtype_policy,
                 )
                 for i in range(num_layers)
             ],
         )
+        # The head is float32 under any policy: logits rounded to 16 bits bias log p.
         if num_mixture_components:
             outputs = logistic_mixture.num_parameters(num_mixture_components, channels)
-            self.output_head = PixelOutputHead(outputs, 1, filters, name="output_head")
+            self.output_head = PixelOutputHead(
+                outputs, 1, filters, name="output_head", dtype="float32"
+            )
         else:
-            self.output_head = PixelOutputHead(num_levels, channels, filters, name="output_head")
+            self.output_head = PixelOutputHead(
+                num_levels, channels, filters, name="output_head", dtype="float32"
+            )
         self.build()  # every shape is known: weights exist from construction on
 
     @property
@@ -136,10 +159,13 @@ class GatedPixelCNN(AutoregressiveImageModel):
     def network(self, x, condition=None, spatial_condition=None, training=False):
         v, h = shift_down(x), x  # the vertical stack runs one row behind (see GatedBlock)
         for block in self.blocks:
-            v, h = block((v, h), condition=condition, spatial_condition=spatial_condition)
+            v, h = block(
+                (v, h), condition=condition, spatial_condition=spatial_condition, training=training
+            )
+        outputs = self.output_head(h)  # float32 (B, H, W, C, L), or (B, H, W, 1, P)
         if self.num_mixture_components:
-            return self.output_head(h)[..., 0, :]  # (B, H, W, P) mixture parameters
-        return self.output_head(h)  # (B, H, W, C, L)
+            return outputs[..., 0, :]  # (B, H, W, P) mixture parameters
+        return outputs
 
     def pixel_log_prob(self, images, condition=None, training=False) -> tf.Tensor:
         """log p of every sub-pixel `[B, H, W, C]` (softmax), or of every pixel `[B, H, W]`
@@ -163,6 +189,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
             filters=self.filters,
             kernel_size=self.kernel_size,
             num_mixture_components=self.num_mixture_components,
+            dropout_rate=self.dropout_rate,
         )
         return config
 

@@ -37,6 +37,9 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
         kernel_size: Of both.
         num_mixture_components: Logistics of the colour model's output.
         condition_filters: Channels of the embedding f_w(x̂).
+        condition_hidden_filters, condition_layers_per_resolution: Width and depth of
+            f_w (`ImageConditionNetwork`'s `hidden_filters`, `layers_per_resolution`).
+        dropout_rate: Dropout of both sub-models in training (see `GatedBlock`).
 
     Example:
         >>> model = GrayscalePixelCNN((8, 8, 3), num_layers=2, filters=16,
@@ -64,6 +67,9 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
         kernel_size: int = 5,
         num_mixture_components: int = 10,
         condition_filters: int = 32,
+        condition_hidden_filters: int = 32,
+        condition_layers_per_resolution: int = 1,
+        dropout_rate: float = 0.0,
         **kwargs,
     ):
         super().__init__(image_shape, num_levels, **kwargs)
@@ -84,13 +90,18 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
         self.kernel_size = kernel_size
         self.num_mixture_components = num_mixture_components
         self.condition_filters = condition_filters
+        self.condition_hidden_filters = condition_hidden_filters
+        self.condition_layers_per_resolution = condition_layers_per_resolution
+        self.dropout_rate = dropout_rate
         self.grayscale_model = GatedPixelCNN(
             (height, width, 1),
             num_layers=grayscale_num_layers,
             filters=grayscale_filters,
             kernel_size=kernel_size,
             num_levels=grayscale_levels,
+            dropout_rate=dropout_rate,
             name="grayscale_model",
+            dtype=self.dtype_policy,
         )
         self.colour_model = GatedPixelCNN(
             self.image_shape,
@@ -102,7 +113,11 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
             condition_image_shape=(height, width, 1),
             condition_image_levels=grayscale_levels,
             spatial_condition_filters=condition_filters,
+            condition_image_hidden_filters=condition_hidden_filters,
+            condition_image_layers_per_resolution=condition_layers_per_resolution,
+            dropout_rate=dropout_rate,
             name="colour_model",
+            dtype=self.dtype_policy,
         )
         self.built = True
 
@@ -216,4 +231,7 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
             "kernel_size": self.kernel_size,
             "num_mixture_components": self.num_mixture_components,
             "condition_filters": self.condition_filters,
+            "condition_hidden_filters": self.condition_hidden_filters,
+            "condition_layers_per_resolution": self.condition_layers_per_resolution,
+            "dropout_rate": self.dropout_rate,
         }

@@ -10,6 +10,7 @@ from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.numbered_layers import numbered_layers
 from tf_pixelcnn.layers.numbered_layers import set_numbered_layers
 from tf_pixelcnn.layers.condition_projection import ConditionProjection
+from tf_pixelcnn.layers.gated_block import check_dropout_rate
 from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
@@ -21,7 +22,9 @@ class PixelCNN(AutoregressiveImageModel):
     """The original PixelCNN, the baseline of van den Oord et al. 2016, Table 1.
 
     A mask "A" convolution of size `first_kernel_size`, then `num_layers - 1` residual
-    layers `x + conv_B(ReLU(x + cond))` with n×n mask "B" convolutions, then the same
+    layers `x + conv_B(dropout(ReLU(x + cond)))` with n×n mask "B" convolutions (dropout
+    in training only, on the residual branch, as in `GatedBlock`; elementwise, so still
+    causal), then the same
     output head as `GatedPixelCNN`. Stacked n×n masks cannot see the region above and to
     the right of a pixel beyond the kernel's diagonal: the blind spot that the gated
     model's two stacks remove. Same interface and conditioning as `GatedPixelCNN`.
@@ -32,8 +35,9 @@ class PixelCNN(AutoregressiveImageModel):
         filters: Channels of every layer (at least `channels`).
         kernel_size: Odd n of the mask "B" layers.
         first_kernel_size: Odd size of the first, mask "A", layer (7 in the paper).
+        dropout_rate: Fraction of each residual branch's units dropped in training.
         num_levels, num_classes, condition_dim, spatial_condition,
-        spatial_condition_filters: As for `GatedPixelCNN`.
+        spatial_condition_filters, condition_image_*: As for `GatedPixelCNN`.
 
     Example:
         >>> model = PixelCNN(image_shape=(8, 8, 3), num_layers=3, filters=6, num_levels=4)
@@ -58,6 +62,7 @@ class PixelCNN(AutoregressiveImageModel):
         condition_dim: Optional[int] = None,
         spatial_condition: bool = False,
         spatial_condition_filters: int = 32,
+        dropout_rate: float = 0.0,
         **kwargs,
     ):
         super().__init__(
@@ -72,6 +77,8 @@ class PixelCNN(AutoregressiveImageModel):
         masks.check_odd_kernel_size(kernel_size, minimum=3)
         masks.check_odd_kernel_size(first_kernel_size, minimum=3)
         check_depth_and_width(num_layers, filters, self.image_shape[2])
+        check_dropout_rate(dropout_rate)
+        self.dropout_rate = dropout_rate
         self.num_layers = num_layers
         self.filters = filters
         self.kernel_size = kernel_size
@@ -87,6 +94,7 @@ class PixelCNN(AutoregressiveImageModel):
                     mask_type="A" if i == 0 else "B",
                     num_color_groups=channels,
                     name=f"masked_conv_{i}",
+                    dtype=self.dtype_policy,
                 )
                 for i in range(num_layers)
             ],
@@ -101,11 +109,21 @@ class PixelCNN(AutoregressiveImageModel):
                         self.block_condition_dim,
                         self.block_spatial_channels,
                         name=f"condition_{i}",
+                        dtype=self.dtype_policy,
                     )
                     for i in range(num_layers)
                 ],
             )
-        self.output_head = PixelOutputHead(num_levels, channels, filters, name="output_head")
+        # Stateless apart from its seed: one layer serves every residual branch.
+        self.dropout = (
+            keras.layers.Dropout(dropout_rate, name="dropout", dtype=self.dtype_policy)
+            if dropout_rate > 0
+            else None
+        )
+        # float32 under any policy, as GatedPixelCNN's.
+        self.output_head = PixelOutputHead(
+            num_levels, channels, filters, name="output_head", dtype="float32"
+        )
         self.build()  # every shape is known: weights exist from construction on
 
     @property
@@ -138,7 +156,10 @@ class PixelCNN(AutoregressiveImageModel):
 
         x = conditioned(convolutions[0](x), 0)  # (B, H, W, filters)
         for i in range(1, self.num_layers):
-            x = x + convolutions[i](tf.nn.relu(conditioned(x, i)))  # residual
+            branch = tf.nn.relu(conditioned(x, i))
+            if self.dropout is not None:
+                branch = self.dropout(branch, training=training)
+            x = x + convolutions[i](branch)  # residual
         return self.output_head(x)
 
     def get_config(self):
@@ -148,5 +169,6 @@ class PixelCNN(AutoregressiveImageModel):
             filters=self.filters,
             kernel_size=self.kernel_size,
             first_kernel_size=self.first_kernel_size,
+            dropout_rate=self.dropout_rate,
         )
         return config

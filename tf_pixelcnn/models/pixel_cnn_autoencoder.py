@@ -28,6 +28,9 @@ class PixelCNNAutoencoder(keras.Model):
         num_layers, filters, kernel_size, num_levels: of the decoder `GatedPixelCNN`.
         encoder_filters: Channels of the encoder's first convolution.
         spatial_condition: Condition the decoder through m(h) (True) or h (False).
+        dropout_rate: The decoder's dropout in training (see `GatedBlock`).
+
+    Sub-layers follow the model's dtype policy; the decoder's output head is float32.
 
     Example:
         >>> ae = PixelCNNAutoencoder(image_shape=(8, 8, 1), bottleneck_dim=4, num_layers=2,
@@ -53,9 +56,11 @@ class PixelCNNAutoencoder(keras.Model):
         num_levels: int = 256,
         encoder_filters: int = 64,
         spatial_condition: bool = True,
+        dropout_rate: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.dropout_rate = dropout_rate
         self.decoder = GatedPixelCNN(
             image_shape=image_shape,
             num_layers=num_layers,
@@ -64,7 +69,9 @@ class PixelCNNAutoencoder(keras.Model):
             num_levels=num_levels,
             condition_dim=bottleneck_dim,
             spatial_condition=spatial_condition,
+            dropout_rate=dropout_rate,
             name="decoder",
+            dtype=self.dtype_policy,
         )
         self.image_shape = self.decoder.image_shape
         self.bottleneck_dim = bottleneck_dim
@@ -80,6 +87,7 @@ class PixelCNNAutoencoder(keras.Model):
             encoder_filters,
             num_downsamplings=default_num_resamplings(height, width),
             name="encoder",
+            dtype=self.dtype_policy,
         )
         self.build()  # every shape is known: weights exist from construction on
 
@@ -127,4 +135,5 @@ class PixelCNNAutoencoder(keras.Model):
             "num_levels": self.num_levels,
             "encoder_filters": self.encoder_filters,
             "spatial_condition": self.spatial_condition,
+            "dropout_rate": self.dropout_rate,
         }

@@ -35,6 +35,9 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         kernel_size: Of every level.
         num_mixture_components: Logistics of every level's output.
         condition_filters: Channels of each embedding f_w(x̂).
+        condition_hidden_filters, condition_layers_per_resolution: Width and depth of
+            each f_w (`ImageConditionNetwork`'s `hidden_filters`, `layers_per_resolution`).
+        dropout_rate: Dropout of every level in training (see `GatedBlock`).
 
     Example:
         >>> model = PyramidPixelCNN((16, 16, 3), num_resolutions=3, base_num_layers=2,
@@ -61,6 +64,9 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         kernel_size: int = 5,
         num_mixture_components: int = 10,
         condition_filters: int = 32,
+        condition_hidden_filters: int = 32,
+        condition_layers_per_resolution: int = 1,
+        dropout_rate: float = 0.0,
         **kwargs,
     ):
         super().__init__(image_shape, num_levels, **kwargs)
@@ -78,6 +84,9 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         self.kernel_size = kernel_size
         self.num_mixture_components = num_mixture_components
         self.condition_filters = condition_filters
+        self.condition_hidden_filters = condition_hidden_filters
+        self.condition_layers_per_resolution = condition_layers_per_resolution
+        self.dropout_rate = dropout_rate
         shapes = [
             (height // 2 ** (num_resolutions - 1 - i), width // 2 ** (num_resolutions - 1 - i),
              channels)
@@ -92,7 +101,9 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
                 kernel_size=kernel_size,
                 num_levels=num_levels,
                 num_mixture_components=num_mixture_components,
+                dropout_rate=dropout_rate,
                 name="level_0",
+                dtype=self.dtype_policy,
             )
         ]
         for i in range(1, num_resolutions):
@@ -107,7 +118,11 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
                     condition_image_shape=shapes[i - 1],
                     condition_image_levels=num_levels,
                     spatial_condition_filters=condition_filters,
+                    condition_image_hidden_filters=condition_hidden_filters,
+                    condition_image_layers_per_resolution=condition_layers_per_resolution,
+                    dropout_rate=dropout_rate,
                     name=f"level_{i}",
+                    dtype=self.dtype_policy,
                 )
             )
         set_numbered_layers(self, "level", levels)
@@ -264,4 +279,7 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
             "kernel_size": self.kernel_size,
             "num_mixture_components": self.num_mixture_components,
             "condition_filters": self.condition_filters,
+            "condition_hidden_filters": self.condition_hidden_filters,
+            "condition_layers_per_resolution": self.condition_layers_per_resolution,
+            "dropout_rate": self.dropout_rate,
         }

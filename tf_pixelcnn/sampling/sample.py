@@ -4,6 +4,7 @@ import weakref
 
 import tensorflow as tf
 
+from tf_pixelcnn.models.float32_copy import float32_copy
 from tf_pixelcnn.sampling import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
 from tf_pixelcnn.sampling.cached import supports_cached_sampling
@@ -50,6 +51,11 @@ def sample(
         mixture_mode: logistic-mixture models only: "sample", or "map" (sample the
             component, take its mode).
 
+    A model with a mixed-precision policy samples with its float32 copy
+    (`tf_pixelcnn.models.float32_copy`, its weights refreshed at every call): the cached
+    and naive samplers order their operations differently, so only in float32 do they
+    give the same images.
+
     Returns:
         `int32 [num_samples, height, width, channels]` in `[0, num_levels)`.
 
@@ -92,6 +98,7 @@ def sample(
         )
     if not float(temperature) > 0:
         raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
+    model = float32_copy(model)  # the model itself if it is float32
     if condition is not None:
         condition = tf.convert_to_tensor(condition)
         if num_samples is None and condition.shape[0] is not None:

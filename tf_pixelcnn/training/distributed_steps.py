@@ -77,7 +77,10 @@ def make_distributed_train_step(
         step_counter: An int64 variable incremented by every step.
         gradient_clip_norm: Clip the global norm of the *summed* gradients (of the global
             batch's mean loss), identically on every replica. (Keras' own `global_clipnorm`
-            would clip each replica's share before the all-reduce.)
+            would clip each replica's share before the all-reduce.) With loss scaling
+            (`LossScaleOptimizer`, mixed_float16) the norm is that of the unscaled
+            gradients: they are unscaled, clipped and scaled back, and non-finite ones stay
+            non-finite, so the optimizer still skips the step and lowers its scale.
         jit_compile: XLA-compile the replica step.
         factors: Auxiliary-variable models: train only these factors (`factor_models`
             names, e.g. ["colour"] or ["16x16"]); the loss is their part of −log p(x).
@@ -94,7 +97,7 @@ def make_distributed_train_step(
         if gradient_clip_norm:
             context = tf.distribute.get_replica_context()
             total = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
-            total, _ = tf.clip_by_global_norm(total, gradient_clip_norm)
+            total = clip_scaled_gradients(total, gradient_clip_norm, loss_scale(optimizer))
             # The optimizer sums the replicas' gradients again: give each its share.
             replicas = context.num_replicas_in_sync
             gradients = [g / replicas for g in total]
@@ -114,6 +117,33 @@ def make_distributed_train_step(
         return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
 
     return step
+
+
+def loss_scale(optimizer) -> Optional[tf.Tensor]:
+    """The factor `optimizer.scale_loss` multiplies the loss by (a `LossScaleOptimizer`'s
+    dynamic scale, or an optimizer's `loss_scale_factor`), or None without scaling."""
+    if not hasattr(optimizer, "scale_loss"):
+        return None
+    if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer) and not getattr(
+        optimizer, "loss_scale_factor", None
+    ):
+        return None
+    return tf.cast(optimizer.scale_loss(tf.constant(1.0, tf.float32)), tf.float32)
+
+
+def clip_scaled_gradients(
+    gradients: Sequence[tf.Tensor], clip_norm: float, scale: Optional[tf.Tensor] = None
+) -> List[tf.Tensor]:
+    """Clips gradients of `scale · loss` to global norm `clip_norm` measured on the
+    gradients of the loss itself, and returns them scaled again (what `apply_gradients`
+    of a loss-scaling optimizer expects). A non-finite norm makes every gradient NaN
+    (`tf.clip_by_global_norm`), so an overflowed step is still skipped."""
+    if scale is None:
+        clipped, _ = tf.clip_by_global_norm(gradients, clip_norm)
+        return clipped
+    unscaled = [None if g is None else g / tf.cast(scale, g.dtype) for g in gradients]
+    clipped, _ = tf.clip_by_global_norm(unscaled, clip_norm)
+    return [None if g is None else g * tf.cast(scale, g.dtype) for g in clipped]
 
 
 def make_distributed_eval_step(model, strategy: tf.distribute.Strategy) -> Callable:

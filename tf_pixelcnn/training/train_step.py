@@ -14,8 +14,10 @@ def make_train_step(
     """Returns a compiled `step(images, condition=None) -> mean bits/dim of the batch`.
 
     The loss is −log p(x) / (H·W·C·ln 2) averaged over the batch; gradients are applied
-    with `optimizer`. Works for `GatedPixelCNN`, `PixelCNN` (with or without condition)
-    and `PixelCNNAutoencoder` (no condition: the code comes from the encoder).
+    with `optimizer`. A loss-scaling optimizer (`keras.optimizers.LossScaleOptimizer`,
+    for mixed_float16) gets the gradients of its scaled loss, which it unscales.
+    Works for `GatedPixelCNN`, `PixelCNN` (with or without condition) and
+    `PixelCNNAutoencoder` (no condition: the code comes from the encoder).
 
     Args:
         model: the model to train.
@@ -35,7 +37,8 @@ def make_train_step(
     def step(images, condition=None):
         with tf.GradientTape() as tape:
             loss = loss_fn(images, condition)
-        gradients = tape.gradient(loss, model.trainable_variables)
+            scaled_loss = optimizer.scale_loss(loss)  # the loss itself without scaling
+        gradients = tape.gradient(scaled_loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         return loss
 
