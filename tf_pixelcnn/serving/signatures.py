@@ -4,6 +4,7 @@
 |---|---|---|
 | `log_prob` (= `serving_default`) | `images` uint8 [B,H,W,C] (+ `labels` int32 [B], `condition` float32 [B,D] or `condition_image` uint8 [B,h,w,c]) | `log_prob` [B] nats, `bits_per_dim` [B], `pixel_log_prob` [B,H,W,C] (logistic mixture: [B,H,W], a pixel's channels are joint) |
 | `sample` | `seed` int32 [B,2] (+ `labels` / `condition` / `condition_image`) | `images` uint8 [B,H,W,C] |
+| `complete` (GatedPixelCNN) | `images` uint8 [B,H,W,C], `known_rows` int32 [B] in [0, H], `seed` int32 [B,2] (+ condition) | `images` uint8 [B,H,W,C]: rows < known_rows as given, the rest sampled |
 | `encode` (auto-encoder) | `images` | `code` float32 [B,m] |
 | `decode` (auto-encoder) | `code`, `seed` | `images` |
 | `reconstruct` (auto-encoder) | `images`, `seed` | `images`, `code` |
@@ -32,6 +33,7 @@ from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
 from tf_pixelcnn.sampling import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
 from tf_pixelcnn.sampling.cached import supports_cached_sampling
+from tf_pixelcnn.sampling.complete import complete_images
 from tf_pixelcnn.sampling.naive import naive_sample
 
 Endpoint = Tuple[Callable, List[tf.TensorSpec]]
@@ -87,6 +89,25 @@ def draw(model: AutoregressiveImageModel, seed, condition) -> tf.Tensor:
     return tf.cast(sampler(model, uniform, condition), tf.uint8)
 
 
+def draw_completion(model: AutoregressiveImageModel, images, known_rows, seed, condition):
+    """uint8 completions: the first `known_rows[b]` rows of image b kept, the rest drawn
+    with the cached sampler and image b's seed (the same images as `tpc.complete`)."""
+    height, width, channels = model.image_shape
+    in_range = tf.logical_and(
+        tf.reduce_all(known_rows >= 0), tf.reduce_all(known_rows <= height)
+    )
+    check = tf.debugging.Assert(
+        in_range, [f"known_rows must be in [0, height={height}]; received", known_rows]
+    )
+    with tf.control_dependencies([check]):
+        known_pixels = tf.identity(known_rows) * width
+    images = model.check_images(tf.cast(images, tf.int32))
+    mixture = bool(getattr(model, "num_mixture_components", None))
+    stream_shape = (height, width, channels + 1) if mixture else model.image_shape
+    uniform = random_stream.uniform_noise(checked_seed(seed), stream_shape)
+    return tf.cast(complete_images(model, images, known_pixels, uniform, condition), tf.uint8)
+
+
 def condition_spec(model: AutoregressiveImageModel) -> Optional[tf.TensorSpec]:
     if model.condition_image_shape is not None:
         return tf.TensorSpec([None, *model.condition_image_shape], tf.uint8, name="condition_image")
@@ -117,7 +138,8 @@ def log_prob_outputs(model, images, condition) -> Dict[str, tf.Tensor]:
 def density_endpoints(
     model: AutoregressiveImageModel, max_batch: Optional[int]
 ) -> Dict[str, Endpoint]:
-    """`log_prob` and `sample` of a `GatedPixelCNN` / `PixelCNN`.
+    """`log_prob` and `sample` of a `GatedPixelCNN` / `PixelCNN`; `complete` (cached
+    sampler) of a `GatedPixelCNN`.
 
     The signature's input names are the specs' names, so one function serves every
     conditioning mode: `condition` arrives as `labels`, `condition` or not at all.
@@ -145,10 +167,26 @@ def density_endpoints(
         inputs, condition = with_condition({"seed": seed}, condition)
         return {"images": draw(model, inputs["seed"], condition)}
 
-    return {
+    endpoints = {
         "log_prob": (log_prob, [images_spec, *extra_specs]),
         "sample": (sample, [seed_spec, *extra_specs]),
     }
+    if supports_cached_sampling(model):
+        known_rows_spec = tf.TensorSpec([None], tf.int32, name="known_rows")
+
+        def complete_signature(images, known_rows, seed, condition=None):
+            inputs, condition = with_condition(
+                {"images": images, "known_rows": known_rows, "seed": seed}, condition
+            )
+            completed = draw_completion(
+                model, inputs["images"], inputs["known_rows"], inputs["seed"], condition
+            )
+            return {"images": completed}
+
+        endpoints["complete"] = (
+            complete_signature, [images_spec, known_rows_spec, seed_spec, *extra_specs]
+        )
+    return endpoints
 
 
 def autoencoder_endpoints(ae: PixelCNNAutoencoder, max_batch: Optional[int]) -> Dict[str, Endpoint]:
