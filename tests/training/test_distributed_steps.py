@@ -76,3 +76,60 @@ def test_evaluation_reports_every_resolution():
     assert sorted(means) == ["4x4", "8x8", "bits_per_dim"]
     assert means["4x4"] == pytest.approx(float(np.mean(report["4x4"])), rel=1e-5)
     assert means["bits_per_dim"] == pytest.approx(float(np.mean(report["8x8"])), rel=1e-5)
+
+
+def _tiny_gated(policy):
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        return tpc.GatedPixelCNN((4, 4, 1), num_layers=2, filters=4, kernel_size=3, num_levels=8)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _one_step(model, optimizer, images, clip_norm):
+    strategy = tf.distribute.get_strategy()
+    optimizer.build(model.trainable_variables)
+    step = make_distributed_train_step(
+        model, optimizer, strategy, len(images), gradient_clip_norm=clip_norm
+    )
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    step(_iterator(strategy, {"image": images}))
+    return [v.numpy() - b for v, b in zip(model.trainable_variables, before)]
+
+
+def _norm(deltas):
+    return np.sqrt(sum(np.sum(d.astype(np.float64) ** 2) for d in deltas))
+
+
+def test_clipping_under_loss_scaling_acts_on_unscaled_gradients():
+    """mixed_float16 + LossScaleOptimizer: one clipped step moves the weights as the float32
+    step with the same clipping (before the fix, the scaled gradients, 2^15 times larger,
+    were clipped, and the step was 2^15 times too small)."""
+    images = np.random.default_rng(0).integers(0, 8, (8, 4, 4, 1)).astype(np.int32)
+    reference = _tiny_gated("float32")
+    mixed = _tiny_gated("mixed_float16")
+    mixed.set_weights(reference.get_weights())
+    learning_rate, clip_norm = 0.5, 0.01  # small: the clipping acts (checked below)
+    expected = _one_step(reference, keras.optimizers.SGD(learning_rate), images, clip_norm)
+    scaling = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(learning_rate))
+    actual = _one_step(mixed, scaling, images, clip_norm)
+    assert _norm(expected) == pytest.approx(learning_rate * clip_norm, rel=1e-4)
+    # Measured: |Δ_mixed − Δ_float32| / |Δ_float32| = 5.6e-4 (float16 forward and backward);
+    # clipping the scaled gradients (the old step) gives 1.0: a step 2^15 times too small.
+    difference = _norm([a - e for a, e in zip(actual, expected)])
+    assert difference < 5e-3 * _norm(expected), difference / _norm(expected)
+    assert float(scaling.dynamic_scale) == 2.0**15  # a finite step: the scale is kept
+
+
+def test_overflowing_scaled_gradients_are_still_skipped_with_clipping():
+    """Non-finite gradients stay non-finite through the clipping: the loss-scale optimizer
+    skips the step and halves its scale."""
+    images = np.random.default_rng(0).integers(0, 8, (8, 4, 4, 1)).astype(np.int32)
+    model = _tiny_gated("mixed_float16")
+    scaling = keras.optimizers.LossScaleOptimizer(
+        keras.optimizers.SGD(0.5), initial_scale=2.0**60  # float16 gradients overflow
+    )
+    deltas = _one_step(model, scaling, images, clip_norm=0.01)
+    assert all(np.all(d == 0) for d in deltas)
+    assert float(scaling.dynamic_scale) == 2.0**59
