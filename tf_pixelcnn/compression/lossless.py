@@ -23,7 +23,9 @@ Model kinds:
 - `PixelCNNAutoencoder`: the code h = encode(x) is stored as float32 (4·m bytes per
   image), then x given h with the decoder.
 
-The original `PixelCNN` has no cached pass: it is refused with a clear error.
+The original `PixelCNN` has no cached pass: it is refused with a clear error. A
+mixed-precision model codes with its float32 copy (`models.float32_copy`), as
+`tpc.sample` samples with it.
 
 Compress and decompress on the same platform (the same TensorFlow build and device kind,
 e.g. CPU): the tables must be bit-identical, and other kernels round differently. A
@@ -44,6 +46,7 @@ from tf_pixelcnn.compression.handlers import (
     grayscale_channel_bounds,
 )
 from tf_pixelcnn.compression.header import CompressedDataError, Header
+from tf_pixelcnn.models.float32_copy import float32_copy
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.grayscale_pixel_cnn import GrayscalePixelCNN
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
@@ -231,6 +234,7 @@ def _gated_pass(model: GatedPixelCNN, stream, batch, condition, truth, **mixture
 
 def _run_passes(model, kind, stream, batch, condition, truth: Optional[np.ndarray]):
     """Codes (truth given) or decodes (truth None) a batch; returns the images."""
+    model = float32_copy(model)  # mixed precision: the tables of its float32 copy
     if kind == "GatedPixelCNN":
         return _gated_pass(model, stream, batch, condition, truth)
     if kind == "PixelCNNAutoencoder":

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_pixelcnn import logistic_mixture
+from tf_pixelcnn.models.float32_copy import float32_copy
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.sampling import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
@@ -128,6 +129,8 @@ def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature
         temperature: softmax outputs only, as `tpc.sample`.
         jit_compile: compile with XLA.
 
+    A mixed-precision model completes with its float32 copy, as `tpc.sample` samples.
+
     Returns:
         `int32 [batch, H, W, C]`: the known pixels unchanged, the others drawn from
         p(unknown | known, condition).
@@ -158,6 +161,7 @@ def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature
     if not float(temperature) > 0:
         raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
     model.condition_vector(condition)  # a missing or unexpected condition fails clearly
+    model = float32_copy(model)  # as `tpc.sample`: the model itself if it is float32
     seeds = random_stream.per_image_seeds(seed, batch)
     stream_shape = (height, width, channels + 1) if mixture else model.image_shape
     uniform = _uniform_noise(seeds, stream_shape)
