@@ -113,3 +113,27 @@ def test_gate_and_shift():
 def test_config_round_trip(conditional):
     block, v, h, kwargs = block_and_inputs(5, "B", 3, conditional, skip=True)
     test_case.assert_layer_config_round_trip(block, (v, h), **kwargs)
+
+
+def test_dropout_only_in_training_on_the_horizontal_update():
+    block, v, h, _ = block_and_inputs(3, "B", 3, skip=True)
+    dropping = GatedBlock(FILTERS, 3, num_color_groups=3, skip_connection=True, dropout_rate=0.5)
+    block((v, h))
+    dropping((v, h))
+    dropping.set_weights(block.get_weights())  # dropout adds no weights
+    expected = block((v, h))
+    for actual in (dropping((v, h)), dropping((v, h), training=False)):
+        tf.nest.map_structure(np.testing.assert_array_equal, actual, expected)
+    first, second = dropping((v, h), training=True), dropping((v, h), training=True)
+    np.testing.assert_array_equal(first[0], expected[0])  # the vertical stack is not dropped
+    assert not np.allclose(first[1], expected[1]) and not np.allclose(first[1], second[1])
+    assert not np.allclose(first[2], expected[2])  # nor is the skip output's input
+
+
+def test_dropout_config_round_trip_and_rate_check():
+    block, v, h, _ = block_and_inputs(3, "B", 1)
+    dropping = GatedBlock(FILTERS, 3, dropout_rate=0.25)
+    test_case.assert_layer_config_round_trip(dropping, (v, h))
+    assert dropping.get_config()["dropout_rate"] == 0.25
+    with pytest.raises(ValueError, match=r"Received: dropout_rate=1.0"):
+        GatedBlock(FILTERS, 3, dropout_rate=1.0)
