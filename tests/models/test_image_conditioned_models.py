@@ -81,3 +81,38 @@ def test_bad_auxiliary_images_and_combinations_are_named(tmp_path):
         model.log_prob(np.zeros((2, 4, 4, 3), np.int32))
     with pytest.raises(ValueError, match="not with num_classes"):
         _model(num_classes=3)
+
+
+@pytest.mark.parametrize("kind", [tpc.GatedPixelCNN, tpc.PixelCNN])
+def test_condition_network_depth_and_width(kind):
+    model = _model(kind, condition_image_hidden_filters=5, condition_image_layers_per_resolution=2)
+    network = model.condition_network
+    assert (network.hidden_filters, network.layers_per_resolution) == (5, 2)
+    assert sum(len(w.shape) == 4 for w in network.weights) == 7  # 2 + down + 2 + up + output
+    config = model.get_config()
+    assert config["condition_image_hidden_filters"] == 5
+    assert config["condition_image_layers_per_resolution"] == 2
+    loaded = test_case.keras_round_trip(model)
+    images = np.random.default_rng(0).integers(0, 4, (2, 4, 4, 3)).astype(np.int32)
+    np.testing.assert_array_equal(loaded(images, _aux()), model(images, _aux()))
+    default = _model(kind).condition_network
+    assert (default.hidden_filters, default.layers_per_resolution) == (32, 1)
+
+
+def test_auxiliary_variable_models_pass_the_condition_network_shape_on():
+    grayscale = tpc.GrayscalePixelCNN(
+        (4, 4, 3), num_levels=8, grayscale_levels=4, num_layers=1, filters=6,
+        grayscale_num_layers=1, grayscale_filters=4, kernel_size=3, num_mixture_components=2,
+        condition_filters=2, condition_hidden_filters=3, condition_layers_per_resolution=2,
+    )  # fmt: skip
+    pyramid = tpc.PyramidPixelCNN(
+        (4, 4, 1), num_levels=8, num_resolutions=2, base_num_layers=1, base_filters=4,
+        num_layers=1, filters=4, kernel_size=3, num_mixture_components=2, condition_filters=2,
+        condition_hidden_filters=3, condition_layers_per_resolution=2,
+    )  # fmt: skip
+    for model, conditioned in ((grayscale, grayscale.colour_model), (pyramid, pyramid.levels[1])):
+        network = conditioned.condition_network
+        assert (network.hidden_filters, network.layers_per_resolution) == (3, 2)
+        clone = type(model).from_config(model.get_config())
+        assert clone.get_config() == model.get_config()
+        assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
