@@ -1,0 +1,181 @@
+"""Compresses PNGs losslessly with a trained PixelCNN, and back.
+
+    python launch/compress.py --workdir=/tmp/tf_pixelcnn_demo --input='digits/*.png' \
+        --output=/tmp/codes                       # -> /tmp/codes/<name>.tpcz
+    python launch/compress.py --workdir=/tmp/tf_pixelcnn_demo --decompress \
+        --input='/tmp/codes/*.tpcz' --output=/tmp/decoded    # -> /tmp/decoded/<name>.png
+    python launch/compress.py --model=model.keras --label=3 --input=... --output=...
+
+Every image becomes its own file (`tf_pixelcnn.compression`: a 48-byte header, then about
+−log2 p(image) bits). PNG values are quantised to the model's levels as the training data
+are (`data.image_preprocessing.quantize`), and decompressed images are written with
+level ℓ at round(ℓ·255/(L−1)), so a PNG written by this tool (or by `launch/sample.py`)
+compresses and decompresses to the same file content. A PNG with more distinct values
+than the model has levels would lose information in that quantisation: it is refused,
+unless `--allow_lossy_quantization` (then the tool says how many pixels changed). Images
+must have the model's height, width and channels (a grayscale model takes an RGB PNG
+whose three channels are equal).
+"""
+
+import glob
+import os
+
+from absl import app
+from absl import flags
+import numpy as np
+
+import console
+
+with console.quiet_tensorflow_import():
+    import keras
+    import tensorflow as tf
+
+    import tf_pixelcnn  # noqa: F401  (registers the Keras objects)
+    from tf_pixelcnn import compression
+    from tf_pixelcnn.data.image_preprocessing import quantize
+    from tf_pixelcnn.training import workdir_model
+    from tf_pixelcnn.utils.image_grid import write_png
+    from tf_pixelcnn.utils.progress_line import ProgressLine
+
+_MODEL = flags.DEFINE_string("model", None, "A .keras file.")
+_WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir (model.json, checkpoints/).")
+_CHECKPOINT = flags.DEFINE_string(
+    "checkpoint", None, "With --workdir: this checkpoint, not the newest."
+)
+_INPUT = flags.DEFINE_string(
+    "input", None, "A glob: PNGs to compress, or .tpcz files with --decompress."
+)
+_OUTPUT = flags.DEFINE_string("output", None, "Directory for the .tpcz (or .png) files.")
+_DECOMPRESS = flags.DEFINE_bool("decompress", False, "Turn .tpcz files back into PNGs.")
+_LABEL = flags.DEFINE_integer(
+    "label", None, "Class-conditional models: the label of every image (same for both ways)."
+)
+_LOSSY = flags.DEFINE_bool(
+    "allow_lossy_quantization",
+    False,
+    "Compress PNGs with more values than the model's levels (quantised first: not lossless).",
+)
+
+SUFFIX = ".tpcz"
+
+
+def load_model():
+    if (_MODEL.value is None) == (_WORKDIR.value is None):
+        raise app.UsageError("Give exactly one of --model (.keras) and --workdir.")
+    if _MODEL.value is not None:
+        return keras.saving.load_model(_MODEL.value)
+    return workdir_model.restore_from_workdir(_WORKDIR.value, _CHECKPOINT.value)
+
+
+def condition_for(model):
+    """The label array of one image, or None; other conditions are library-only."""
+    for name in ("condition_dim", "condition_image_shape"):
+        if getattr(model, name, None) is not None:
+            raise app.UsageError(
+                f"This model is conditioned on vectors or images ({name}="
+                f"{getattr(model, name)}): use tpc.compression.compress(model, images, "
+                "condition) from Python."
+            )
+    classes = getattr(model, "num_classes", None)
+    if classes is None:
+        if _LABEL.value is not None:
+            raise app.UsageError(f"--label={_LABEL.value}, but the model is unconditional.")
+        return None
+    if _LABEL.value is None or not 0 <= _LABEL.value < classes:
+        raise app.UsageError(
+            f"The model is class-conditional: give --label in [0, {classes}). Received: "
+            f"--label={_LABEL.value}."
+        )
+    return np.array([_LABEL.value], np.int32)
+
+
+def to_png_values(levels: np.ndarray, num_levels: int) -> np.ndarray:
+    """Levels [0, L) -> uint8 PNG values: round(ℓ·255/(L−1)) (as `image_grid`)."""
+    return np.round(levels.astype(np.float64) * 255.0 / (num_levels - 1)).astype(np.uint8)
+
+
+def read_png_levels(path: str, image_shape, num_levels: int) -> np.ndarray:
+    """`int32 [H, W, C]` levels of a PNG; refuses lossy conversions (see the module doc)."""
+    pixels = tf.io.decode_png(tf.io.read_file(path)).numpy()  # uint8 (16-bit: scaled)
+    height, width, channels = image_shape
+    if pixels.shape[-1] in (2, 4):  # alpha
+        if not (pixels[..., -1] == 255).all():
+            raise ValueError(f"{path}: has transparent pixels; the model codes no alpha.")
+        pixels = pixels[..., :-1]
+    if pixels.shape[:2] != (height, width):
+        raise ValueError(
+            f"{path}: is {pixels.shape[0]}x{pixels.shape[1]}; the model codes "
+            f"{height}x{width} images (crop or resize it first: that is not lossless)."
+        )
+    if pixels.shape[-1] != channels:
+        equal = pixels.shape[-1] == 3 and (pixels == pixels[..., :1]).all()
+        if not (channels == 1 and equal):
+            raise ValueError(
+                f"{path}: has {pixels.shape[-1]} channels; the model codes {channels}."
+            )
+        pixels = pixels[..., :1]
+    levels = quantize(pixels, num_levels).numpy()
+    changed = int((to_png_values(levels, num_levels) != pixels).sum())
+    if changed:
+        message = (
+            f"{path}: {len(np.unique(pixels))} distinct values, more than the model's "
+            f"{num_levels} levels: quantising changes {changed} of {pixels.size} values "
+            "(lossy)"
+        )
+        if not _LOSSY.value:
+            raise ValueError(message + "; pass --allow_lossy_quantization to accept that.")
+        print(f"warning: {message}.")
+    return levels
+
+
+def output_paths(inputs, suffix):
+    names = [os.path.splitext(os.path.basename(p))[0] + suffix for p in inputs]
+    if len(set(names)) != len(names):
+        raise app.UsageError("Input files with the same name would overwrite each other.")
+    tf.io.gfile.makedirs(_OUTPUT.value)
+    return [os.path.join(_OUTPUT.value, name) for name in names]
+
+
+def main(argv):
+    del argv
+    console.quiet_logs()
+    if not _INPUT.value or not _OUTPUT.value:
+        raise app.UsageError("Give --input (a glob) and --output (a directory).")
+    inputs = sorted(glob.glob(_INPUT.value))
+    if not inputs:
+        raise app.UsageError(f"No files match --input={_INPUT.value!r}.")
+    model = load_model()
+    condition = condition_for(model)
+    height, width, channels = model.image_shape
+    dims = height * width * channels
+    progress = ProgressLine(total=len(inputs), items_per_step=1)
+    coded, source = 0, 0
+    outputs = output_paths(inputs, ".png" if _DECOMPRESS.value else SUFFIX)
+    for step, (path, output) in enumerate(zip(inputs, outputs), start=1):
+        with tf.io.gfile.GFile(path, "rb") as f:
+            data = f.read()
+        try:
+            if _DECOMPRESS.value:
+                images = compression.decompress(model, data, condition)
+                write_png(output, to_png_values(images[0], model.num_levels))
+                coded += len(data)
+            else:
+                levels = read_png_levels(path, model.image_shape, model.num_levels)
+                packed = compression.compress(model, levels[None], condition)
+                with tf.io.gfile.GFile(output, "wb") as f:
+                    f.write(packed)
+                coded += len(packed)
+        except ValueError as error:
+            raise app.UsageError(str(error)) from error
+        source += len(data)
+        progress.update(step, **{"bits/dim": 8 * coded / (step * dims)})
+    kind = "decompressed" if _DECOMPRESS.value else "compressed"
+    print(
+        f"{kind} {len(inputs)} files into {_OUTPUT.value}: {coded} bytes coded "
+        f"({8 * coded / (len(inputs) * dims):.3f} bits/dim with headers)"
+        + ("" if _DECOMPRESS.value else f", PNG input {source} bytes")
+    )
+
+
+if __name__ == "__main__":
+    app.run(main)
