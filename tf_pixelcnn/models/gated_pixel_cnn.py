@@ -38,7 +38,8 @@ class GatedPixelCNN(AutoregressiveImageModel):
         filters: Channels p of each stack (the paper: 384 hidden units; default 128). At
             least `channels`.
         kernel_size: Odd n ≥ 3 of every layer's n×n receptive field (the paper: 5×5
-            filters, the first layer included).
+            filters; the 7×7 mask "A" first layer belongs to the original PixelCNN,
+            `PixelCNN`'s `first_kernel_size`).
         num_levels: Values per sub-pixel, 2 to 256.
         num_classes: Integer labels `[batch]` → one-hot h (eq. 4), or None.
         condition_dim: Float vectors `[batch, condition_dim]` as h (eq. 4), or None.
