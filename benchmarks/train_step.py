@@ -5,7 +5,12 @@
 Side by side in one run: a large float32 matmul (the machine's practical peak), a plain
 Keras convolution stack with the gated model's convolution shapes (what a convolution
 stack reaches here), `tpc.GatedPixelCNN` and `tpc.PixelCNN` at the CIFAR size (32×32×3,
-15 layers, 128 filters, kernel 5, 256 levels), with and without XLA. FLOPs are counted
+15 layers, 128 filters, kernel 5, 256 levels), with and without XLA, and the
+`tpc.GatedPixelCNN` built under the float32 and the mixed_bfloat16 policies: step time,
+and the bits/dim of the batch under the model minus under its float32 copy
+(`tf_pixelcnn.models.float32_copy`, same weights) after the timed steps — what mixed
+precision changes in the reported likelihood (its head is float32; 0 for float32).
+`--precision_only` runs the matmul and these two rows alone. FLOPs are counted
 from the convolutions' kernel shapes: forward 2·kh·kw·cin·cout per output pixel, training
 3× that (forward, input gradient, kernel gradient), 2× for convolutions of the image,
 whose input gradient is not computed. Masked kernels count their zeros (they are
@@ -22,11 +27,15 @@ import tensorflow as tf
 
 import tf_pixelcnn as tpc
 from report import write_report  # benchmarks/report.py, next to this script
+from tf_pixelcnn.models import float32_copy
 from tf_pixelcnn.training.train_step import make_train_step
 
 _BATCH = flags.DEFINE_integer("batch_size", 16, "Images per training step.")
 _STEPS = flags.DEFINE_integer("steps", 5, "Timed steps per model (after 2 warm-up steps).")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "/tmp/tf_pixelcnn_benchmarks", "Where results go.")
+_PRECISION_ONLY = flags.DEFINE_bool(
+    "precision_only", False, "Only the matmul and the float32 / mixed_bfloat16 rows."
+)
 
 IMAGE_SHAPE = (32, 32, 3)
 LAYERS, FILTERS, KERNEL, LEVELS = 15, 128, 5, 256
@@ -128,15 +137,9 @@ def plain_stack_flops(model, batch):
     return total
 
 
-def main(argv):
-    del argv
-    batch, steps = _BATCH.value, _STEPS.value
-    keras.utils.set_random_seed(0)
-    images = np.random.default_rng(0).integers(0, LEVELS, (batch, *IMAGE_SHAPE)).astype(np.int32)
-    peak = matmul_flops_per_second()
-    print(f"matmul 4096^3 float32: {peak / 1e9:.1f} GFLOP/s", flush=True)
-    rows = [{"name": "tf.matmul 4096×4096 (peak)", "gflops": peak / 1e9}]
-
+def model_rows(images, batch: int, steps: int):
+    """The plain convolution stack, `tpc.GatedPixelCNN` and `tpc.PixelCNN` (± XLA)."""
+    rows = []
     plain = PlainConvolutionStack()
     x = tf.cast(images, tf.float32)
     plain(x)
@@ -181,18 +184,74 @@ def main(argv):
                 }
             )
             print(rows[-1], flush=True)
+    return rows
+
+
+def precision_rows(images, steps: int):
+    """The CIFAR-size GatedPixelCNN under float32 and mixed_bfloat16: step time and the
+    bits/dim difference to the model's float32 copy on the same batch."""
+    batch = len(images)
+    rows = []
+    for policy in ("float32", "mixed_bfloat16"):
+        previous = keras.mixed_precision.global_policy()
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            keras.utils.set_random_seed(0)  # the same initial weights under both policies
+            model = tpc.GatedPixelCNN(IMAGE_SHAPE, LAYERS, FILTERS, KERNEL, LEVELS)
+        finally:
+            keras.mixed_precision.set_global_policy(previous)
+        step = make_train_step(model, keras.optimizers.Adam(1e-4))
+        seconds = time_steps(step, (images,), steps)
+        bits = tpc.bits_per_dim(model.log_prob(images), IMAGE_SHAPE).numpy()
+        reference = tpc.bits_per_dim(float32_copy(model).log_prob(images), IMAGE_SHAPE).numpy()
+        flops = convolution_training_flops(model, batch)
+        rows.append(
+            {
+                "name": f"tpc.GatedPixelCNN, policy {policy}",
+                "seconds_per_step": seconds,
+                "images_per_second": batch / seconds,
+                "gflops": flops / seconds / 1e9,
+                "bits_per_dim": float(reference.mean()),
+                "bits_per_dim_difference": float((bits - reference).mean()),
+                "max_abs_bits_per_dim_difference": float(abs(bits - reference).max()),
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main(argv):
+    del argv
+    batch, steps = _BATCH.value, _STEPS.value
+    keras.utils.set_random_seed(0)
+    images = np.random.default_rng(0).integers(0, LEVELS, (batch, *IMAGE_SHAPE)).astype(np.int32)
+    peak = matmul_flops_per_second()
+    print(f"matmul 4096^3 float32: {peak / 1e9:.1f} GFLOP/s", flush=True)
+    rows = [{"name": "tf.matmul 4096×4096 (peak)", "gflops": peak / 1e9}]
+    if not _PRECISION_ONLY.value:
+        rows += model_rows(images, batch, steps)
+    rows += precision_rows(images, steps)
 
     for row in rows:
         row["fraction_of_matmul"] = row["gflops"] * 1e9 / peak
-    table = ["| model | s/step | images/s | GFLOP/s | of matmul |", "|---|---|---|---|---|"]
+    table = [
+        "| model | s/step | images/s | GFLOP/s | of matmul "
+        "| bits/dim − float32 copy's (mean, max) |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in rows:
         timing = (
             f"{row['seconds_per_step']:.3f} | {row['images_per_second']:.2f}"
             if "seconds_per_step" in row
             else "— | —"
         )
+        difference = "—"
+        if "bits_per_dim_difference" in row:
+            mean, most = row["bits_per_dim_difference"], row["max_abs_bits_per_dim_difference"]
+            difference = f"{mean:+.1e}, {most:.1e}"
         table.append(
-            f"| {row['name']} | {timing} | {row['gflops']:.1f} | {100 * row['fraction_of_matmul']:.0f}% |"
+            f"| {row['name']} | {timing} | {row['gflops']:.1f} | "
+            f"{100 * row['fraction_of_matmul']:.0f}% | {difference} |"
         )
     markdown = "\n".join(table)
     write_report(
