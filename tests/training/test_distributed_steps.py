@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 import tf_pixelcnn as tpc
+from tf_pixelcnn.models import float32_copy
 from tf_pixelcnn.data import load_digits
 from tf_pixelcnn.training.distributed_steps import (
     evaluate_distributed,
@@ -133,3 +134,18 @@ def test_overflowing_scaled_gradients_are_still_skipped_with_clipping():
     deltas = _one_step(model, scaling, images, clip_norm=0.01)
     assert all(np.all(d == 0) for d in deltas)
     assert float(scaling.dynamic_scale) == 2.0**59
+
+
+def test_evaluation_of_a_mixed_model_is_its_float32_copy_with_current_weights():
+    model = _tiny_gated("mixed_bfloat16")
+    strategy = tf.distribute.get_strategy()
+    eval_step = make_distributed_eval_step(model, strategy)  # before the weights change
+    kernel = model.output_head.logits.kernel
+    kernel.assign(tf.random.stateless_normal(kernel.shape, seed=(1, 2), stddev=3.0))
+    images = np.random.default_rng(0).integers(0, 8, (4, 4, 4, 1)).astype(np.int32)
+    dataset = tf.data.Dataset.from_tensors({"image": images, "weight": np.ones(4, np.float32)})
+    means = evaluate_distributed(eval_step, strategy.experimental_distribute_dataset(dataset))
+    float32_bits = tpc.bits_per_dim(float32_copy(model).log_prob(images), (4, 4, 1)).numpy()
+    assert means["bits_per_dim"] == pytest.approx(float(float32_bits.mean()), rel=1e-6)
+    mixed_bits = tpc.bits_per_dim(model.log_prob(images), (4, 4, 1)).numpy()
+    assert abs(means["bits_per_dim"] - float(mixed_bits.mean())) > 1e-6  # bfloat16 differs

@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn import likelihood
+from tf_pixelcnn.models.float32_copy import float32_copy
 from tf_pixelcnn.training.weight_average import WeightAverage
 
 
@@ -148,7 +149,16 @@ def clip_scaled_gradients(
 
 def make_distributed_eval_step(model, strategy: tf.distribute.Strategy) -> Callable:
     """`step(batch) -> {"bits_per_dim", "weight", and per factor or resolution of an
-    auxiliary-variable model (`report_bits_per_dim`)}`: weighted sums over all replicas."""
+    auxiliary-variable model (`report_bits_per_dim`)}`: weighted sums over all replicas.
+
+    A mixed-precision model is evaluated in float32: its `float32_copy` (built here, under
+    `strategy.scope()`), into which every step first copies the model's current weights
+    (in the graph, a few assignments), so weights trained or swapped in (a weight
+    average) since are what is evaluated."""
+    with strategy.scope():
+        evaluated = float32_copy(model)  # `model` itself if it is float32
+    refresh = [] if evaluated is model else list(zip(evaluated.weights, model.weights))
+    model = evaluated
 
     def replica_step(batch):
         weight = batch["weight"]
@@ -164,6 +174,8 @@ def make_distributed_eval_step(model, strategy: tf.distribute.Strategy) -> Calla
 
     @tf.function
     def step(batch) -> Dict[str, tf.Tensor]:
+        for target, source in refresh:  # ordered before the reads by auto control deps
+            target.assign(tf.cast(source, target.dtype))
         totals = strategy.run(replica_step, args=(batch,))
         return {
             name: strategy.reduce(tf.distribute.ReduceOp.SUM, t, axis=None)
