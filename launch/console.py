@@ -48,7 +48,7 @@ def quiet_tensorflow_import(argv=None):
         yield
         import tensorflow as tf
 
-        tf.config.list_logical_devices()  # device start-up logs (cuInit) happen here
+        tf.config.list_physical_devices()  # the GPU platform starts (cuInit) here
     finally:
         sys.stderr.flush()
         os.dup2(saved, 2)

@@ -28,6 +28,7 @@ with console.quiet_tensorflow_import():
         NonFiniteLossError,
         train_and_evaluate,
     )
+    from tf_pixelcnn.utils.text_file import write_text
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A launch/configs/*.py file.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Checkpoints, summaries, samples, export.")
@@ -51,9 +52,7 @@ def write_config(config: dict, workdir: str) -> str:
             number += 1
         tf.io.gfile.copy(path, os.path.join(workdir, f"config.{number}.json"))
         print(f"The config differs from the previous run's, kept as config.{number}.json")
-    with tf.io.gfile.GFile(path, "w") as f:
-        f.write(text)
-    return path
+    return write_text(path, text)
 
 
 def main(argv):

@@ -1,4 +1,6 @@
-"""PixelCNN auto-encoder with an m = 100 bottleneck (van den Oord et al. 2016, sec. 3.4)."""
+"""PixelCNN auto-encoder with an m = 100 bottleneck (van den Oord et al. 2016, §3.4):
+autoencoder_m10 with a 100-dimensional code.
+"""
 
 from configs import autoencoder_m10
 

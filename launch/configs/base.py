@@ -41,6 +41,8 @@ def get_config() -> ml_collections.ConfigDict:
     config.model.kernel_size = 5
     # gated_pixel_cnn: a mixture of this many discretized logistics instead of a softmax.
     config.model.num_mixture_components = config_dict.placeholder(int)
+    # Dropout on the horizontal stack's update in every gated block (training only).
+    config.model.dropout_rate = 0.0
 
     config.train = ml_collections.ConfigDict()
     config.train.num_steps = 100_000

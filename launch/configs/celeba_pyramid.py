@@ -1,9 +1,18 @@
 """Pyramid PixelCNN on CelebA faces, 8x8 → 16 → 32 → 64 → 128 (Kolesnikov & Lampert 2017,
-§3.2 / §4.3). The images (218x178) are cropped to a square face box, then resized (area)
-to 128x128. The paper crops to a fixed face box but our sources do not give its
-coordinates: this config uses the central 148x148 box (rows 35-182, columns 15-162), which
-holds the aligned face; change `--config.data.crop` to use another. Prepare the data once
-(README, "Datasets"). Bits/dim is logged per resolution (`bits_per_dim/<H>x<W>`).
+§3.2 / §4.3). Target: the paper's 128x128 face samples from 8x8 (its CelebA results are
+samples, not a bits/dim we take from it); bits/dim is logged per resolution
+(`bits_per_dim/<H>x<W>`).
+
+From the paper: a multi-scale factorisation, each level a light conditional PixelCNN
+given the level below, trained level by level or jointly.
+Our assumptions and deviations: levels by subsampling x[::2, ::2] (the paper does not say
+how it downsamples; subsampling keeps the levels consistent without truncated
+sampling); a 15 x 128 unconditional 8x8 base and 5 x 64 conditional levels, 10
+logistics, 5x5; Adam at 1e-3, global batch 32, 200K steps, Polyak 0.9995. The images
+(218x178) are cropped to a square face box, then resized (area) to 128x128: the paper
+crops to a fixed face box whose coordinates our sources do not give, so this config uses
+the central 148x148 box (rows 35-182, columns 15-162), which holds the aligned face;
+change `--config.data.crop` to use another. Prepare the data once (README, "Datasets").
 
 Each level trains alone with `--config.train.factors=64x64` (e.g. one job per level, in
 parallel, as the paper notes), or all together (the default).

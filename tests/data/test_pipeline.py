@@ -132,3 +132,32 @@ def test_bad_arguments_are_named():
         data.make_dataset("digits", global_batch_size=8)
     with pytest.raises(ValueError, match="divisible by the 3 input pipelines"):
         _digits(batch=20, input_context=tf.distribute.InputContext(3, 0, 4))
+
+
+def _all_images(split, **kwargs):
+    dataset = data.make_dataset(
+        "digits", split, global_batch_size=100, training=False, num_levels=17, **kwargs
+    )
+    batches = _take(dataset, 100)
+    weights = np.concatenate([b["weight"] for b in batches])
+    return np.concatenate([b["image"] for b in batches])[weights > 0]
+
+
+def test_validation_is_held_out_of_train_and_never_the_test_split():
+    train = data.load_digits("train")[0].astype(np.int32).reshape(-1, 8, 8, 1)
+    validation = _all_images("validation", validation_size=138)
+    rest = _all_images("train", validation_size=138)
+    assert len(validation) == 138 and len(rest) == len(train) - 138
+    keys = lambda images: sorted(image.tobytes() for image in images)  # noqa: E731
+    assert keys(np.concatenate([validation, rest])) == keys(train)  # a partition of train
+    again = _all_images("validation", validation_size=138)
+    np.testing.assert_array_equal(validation, again)  # the same images every run
+    assert len({label for label in np.concatenate(
+        [b["label"] for b in _take(data.make_dataset(
+            "digits", "validation", global_batch_size=138, training=False, num_levels=17,
+            validation_size=138), 1)])}) == 10  # a permutation's sample: every class
+    stream = _take(_digits(validation_size=138, num_steps=40), 40)  # 2,560 > 1 epoch
+    held_out = set(keys(validation))
+    assert not held_out & {i.tobytes() for b in stream for i in b["image"]}
+    with pytest.raises(ValueError, match="validation_size=5000"):
+        _all_images("validation", validation_size=5000)

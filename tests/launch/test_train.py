@@ -39,7 +39,8 @@ def test_rerun_of_a_finished_run_trains_no_more(reference, tmp_path):
     workdir, _ = reference
     before = runs.final_weights(workdir)
     result = runs.run_ok(runs.train_command(workdir))
-    assert "Resuming at step 400 of 400" in result.stdout
+    assert "finished at step 400; evaluating only" in result.stdout
+    assert "step 400: test bits/dim" in result.stdout
     assert runs.max_difference(before, runs.final_weights(workdir)) == 0.0
 
 

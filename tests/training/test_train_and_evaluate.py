@@ -91,3 +91,73 @@ def test_logistic_mixture_model_trains_and_samples(tmp_path):
     config.model.num_mixture_components = 3
     results = train_and_evaluate(config.to_dict(), str(tmp_path))
     assert np.isfinite(results["test_bits_per_dim"]) and (tmp_path / "samples.png").exists()
+
+
+def test_a_finished_run_only_evaluates_and_writes_nothing(tmp_path, capsys):
+    config = _config(num_samples=4)
+    config.export.enabled = True
+    results = train_and_evaluate(config.to_dict(), str(tmp_path))
+    outputs = ("results.json", "model.keras", "samples.png", "checkpoints/checkpoint")
+    before = {name: (tmp_path / name).read_bytes() for name in outputs}
+    stamps = {name: (tmp_path / name).stat().st_mtime_ns for name in outputs}
+    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["1"]
+    capsys.readouterr()
+    again = train_and_evaluate(config.to_dict(), str(tmp_path))
+    printed = capsys.readouterr().out
+    assert "finished at step 12; evaluating only" in printed and "test bits/dim" in printed
+    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["1"]  # no version 2
+    for name in outputs:
+        assert (tmp_path / name).read_bytes() == before[name], name
+        assert (tmp_path / name).stat().st_mtime_ns == stamps[name], name
+    assert again["train_seconds"] == results["train_seconds"] > 0.01  # the run's own figures
+    assert again["images_per_second"] == results["images_per_second"]
+    assert again["test_bits_per_dim_now"] == pytest.approx(results["test_bits_per_dim"], abs=1e-6)
+
+
+def test_validation_keeps_the_checkpoint_with_the_lowest_validation_bits(
+    tmp_path, capsys, monkeypatch
+):
+    import re
+
+    import keras
+
+    from tf_pixelcnn.training.training_run import TrainingRun
+
+    # Real evaluations, with the validation figures replaced by a script in which the
+    # second evaluation is the best (a short run on the digits only improves).
+    scripted = iter([3.0, 2.0, 2.5, 2.7])
+    real_evaluate = TrainingRun.evaluate
+    splits = []
+
+    def evaluate(self, split="test"):
+        splits.append(split)
+        bits = real_evaluate(self, split)
+        return next(scripted) if split == "validation" else bits
+
+    monkeypatch.setattr(TrainingRun, "evaluate", evaluate)
+    config = _config(num_steps=16, eval_every=4, checkpoint_every=4, polyak_decay=0.5)
+    config.data.validation_size = 200
+    results = train_and_evaluate(config.to_dict(), str(tmp_path))
+    printed = capsys.readouterr().out
+    validation = re.findall(r"step (\d+): validation bits/dim ([0-9.]+)", printed)
+    assert validation == [("4", "3.0000"), ("8", "2.0000"), ("12", "2.5000"), ("16", "2.7000")]
+    assert splits == ["validation"] * 4 + ["test"] * 2  # the test split only at the end
+    assert results["best_step"] == 8 and results["validation_bits_per_dim"] == 2.0
+    best = json.loads((tmp_path / "checkpoints" / "best" / "best.json").read_text())
+    assert best["step"] == 8 and results["model_checkpoint"] == best["checkpoint"]
+    assert "step 8: the best validation bits/dim so far" in printed
+    # The final step's test figure and the selected checkpoint's differ.
+    assert results["test_bits_per_dim"] != results["test_bits_per_dim_final_step"]
+    # model.keras holds the selected checkpoint's averaged weights.
+    reader = tf.train.load_checkpoint(best["checkpoint"])
+    assert int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE")) == 8
+    averages = {
+        reader.get_tensor(k).tobytes()
+        for k in reader.get_variable_to_shape_map()
+        if k.startswith("average/averages/")
+    }
+    saved = keras.models.load_model(str(tmp_path / "model.keras"))
+    assert all(w.numpy().tobytes() in averages for w in saved.trainable_variables)
+    # A rerun of the finished run evaluates the selected checkpoint, not the newest.
+    again = train_and_evaluate(config.to_dict(), str(tmp_path))
+    assert again["test_bits_per_dim_now"] == pytest.approx(results["test_bits_per_dim"], abs=1e-6)

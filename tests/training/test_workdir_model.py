@@ -77,3 +77,25 @@ def test_checkpoints_hold_every_weight(model, tmp_path):
     saved = {name for name, _ in tf.train.list_variables(path)}
     saved -= {"_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE"}
     assert len(saved) == len(model.weights)
+
+
+def test_polyak_averages_are_what_a_workdir_model_holds(tmp_path):
+    from tf_pixelcnn.training.weight_average import WeightAverage
+
+    model = tpc.GatedPixelCNN((4, 4, 1), num_layers=1, filters=2, kernel_size=3, num_levels=3)
+    average = WeightAverage(model.trainable_variables, 0.9)
+    for variable in model.trainable_variables:
+        variable.assign(variable + 1.0)  # trained weights differ from their average
+    workdir_model.write_model_config(model, str(tmp_path))
+    path = tf.train.Checkpoint(model=model, average=average).save(str(tmp_path / "c" / "ckpt"))
+    averaged = workdir_model.restore_from_workdir(str(tmp_path), path)
+    raw = workdir_model.restore_from_workdir(str(tmp_path), path, use_average=False)
+    for a, r, expected_average, expected_raw in zip(
+        averaged.trainable_variables,
+        raw.trainable_variables,
+        average.averages,
+        model.trainable_variables,
+    ):
+        np.testing.assert_array_equal(a.numpy(), expected_average.numpy())
+        np.testing.assert_array_equal(r.numpy(), expected_raw.numpy())
+    assert not workdir_model.has_weight_average(save_workdir(model, tmp_path / "plain", 1))

@@ -7,6 +7,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
+from tf_pixelcnn.models.float32_copy import float32_copy
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
 from tf_pixelcnn.serving import signatures
 from tf_pixelcnn.serving import versioned_directory
@@ -53,7 +54,8 @@ def export_saved_model(
 
     Signatures (see `tf_pixelcnn.serving.signatures`): `serving_default` = `log_prob`,
     `sample` (density models), `encode` / `decode` / `reconstruct` (auto-encoder),
-    `sample_given` (Grayscale / Pyramid PixelCNN). The
+    `sample_given` (Grayscale / Pyramid PixelCNN). A mixed-precision model is exported
+    as its float32 copy (same weights): served likelihoods and samples are float32. The
     graph holds only core TensorFlow ops (stateless random numbers, `while` loops; the
     cached sampler where the model supports it). `assets.extra/tf_pixelcnn.json` holds the
     image shape, levels, conditioning and model kind.
@@ -74,6 +76,7 @@ def export_saved_model(
     Example:
         >>> path = tpc.serving.export_saved_model(model, "/tmp/models/digits")  # .../1
     """
+    model = float32_copy(model)  # served in float32 whatever the training policy
     endpoints = signatures.endpoints(model, max_batch)
     version = versioned_directory.resolve_version(export_base, version)
 

@@ -90,9 +90,33 @@ def write_version_atomically(
         else:
             _copy_saved_model_last(staging, final)
     finally:
-        if tf.io.gfile.exists(staging):
-            tf.io.gfile.rmtree(staging)
+        remove_tree(staging)
     return final
+
+
+def remove_tree(path: str) -> None:
+    """Deletes `path` and everything under it, if it exists: files first, then the
+    directories (some filesystems, e.g. `ram://`, refuse `rmtree` of a tree of files)."""
+    if not tf.io.gfile.exists(path):
+        return
+    for file in _files_under(path):
+        tf.io.gfile.remove(file)
+    try:
+        tf.io.gfile.rmtree(path)
+    except tf.errors.NotFoundError:
+        pass  # object stores: no directories left once their objects are gone
+
+
+def _files_under(path: str) -> List[str]:
+    """Every file under `path`. Listings are checked: `ram://` lists `a/b.c/x` under
+    `a/b` too (as `a/b/.c/x`, which does not exist)."""
+    files = []
+    for root, _, names in tf.io.gfile.walk(path):
+        for name in names:
+            file = _join(root, name)
+            if tf.io.gfile.exists(file) and not tf.io.gfile.isdir(file):
+                files.append(file)
+    return sorted(set(files))
 
 
 def _join(base: str, name: str) -> str:
@@ -112,7 +136,7 @@ def _rename_into_place(staging: str, final: str, export_base: str, version: int)
         retired = _join(export_base, f".old-version-{version}-{uuid.uuid4().hex}")
         os.rename(final, retired)
         os.rename(staging, final)
-        tf.io.gfile.rmtree(retired)
+        remove_tree(retired)
     else:
         os.rename(staging, final)
 
@@ -120,9 +144,7 @@ def _rename_into_place(staging: str, final: str, export_base: str, version: int)
 def _copy_saved_model_last(staging: str, final: str) -> None:
     """Copies the staged version file by file; `saved_model.pb` comes last, so the
     directory holds no loadable SavedModel until it is complete."""
-    files = []
-    for root, _, names in tf.io.gfile.walk(staging):
-        files += [_join(root, name) for name in names]
+    files = _files_under(staging)
     files.sort(key=lambda path: posixpath.basename(path) == SAVED_MODEL_FILE)
     try:
         for source in files:
@@ -130,6 +152,5 @@ def _copy_saved_model_last(staging: str, final: str) -> None:
             tf.io.gfile.makedirs(posixpath.dirname(target))
             tf.io.gfile.copy(source, target, overwrite=False)
     except BaseException:
-        if tf.io.gfile.exists(final):
-            tf.io.gfile.rmtree(final)  # never leave half a version behind
+        remove_tree(final)  # never leave half a version behind
         raise

@@ -7,6 +7,8 @@ from typing import Optional
 
 import tensorflow as tf
 
+from tf_pixelcnn.utils.text_file import write_text
+
 BEST_DIRECTORY = "best"
 BEST_FILE = "best.json"
 
@@ -45,8 +47,7 @@ class BestCheckpoint:
                 "validation_bits_per_dim": validation_bits_per_dim,
                 "checkpoint": path,
             }
-            with tf.io.gfile.GFile(self.path, "w") as f:
-                json.dump(record, f, indent=2)
+            write_text(self.path, json.dumps(record, indent=2))
         return True
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import tensorflow as tf
 
 from tf_pixelcnn.sampling.sample import sample
-from tf_pixelcnn.training.weight_average import WeightAverage
 from tf_pixelcnn.utils.image_grid import image_grid, write_png
+from tf_pixelcnn.utils.text_file import write_text
 
 RESULTS_FILE = "results.json"
 MODEL_FILE = "model.keras"
@@ -28,21 +28,8 @@ def read_results(workdir: str) -> Optional[Dict[str, Any]]:
 
 
 def write_results(workdir: str, results: Dict[str, Any]) -> str:
-    """Writes `workdir/results.json` through a temporary file where the filesystem can
-    rename files (elsewhere, e.g. object stores, one object write is already whole)."""
-    path = os.path.join(workdir, RESULTS_FILE)
-    text = json.dumps(results, indent=2)
-    temporary = path + ".tmp"
-    try:
-        with tf.io.gfile.GFile(temporary, "w") as f:
-            f.write(text)
-        tf.io.gfile.rename(temporary, path, overwrite=True)
-    except tf.errors.OpError:
-        if tf.io.gfile.exists(temporary):
-            tf.io.gfile.remove(temporary)
-        with tf.io.gfile.GFile(path, "w") as f:
-            f.write(text)
-    return path
+    """Writes `workdir/results.json` (never half a file where the filesystem renames)."""
+    return write_text(os.path.join(workdir, RESULTS_FILE), json.dumps(results, indent=2))
 
 
 def sample_picture(model, num_samples: int, seed, num_levels: int, test_batch=None) -> np.ndarray:
@@ -72,24 +59,17 @@ def write_samples(workdir: str, step: int, grid: np.ndarray, writer) -> str:
     return path
 
 
-def final_model(workdir: str, checkpoint: str, average_decay: Optional[float]):
+def final_model(workdir: str, checkpoint: str):
     """The model of `checkpoint`, rebuilt outside any strategy from `workdir/model.json`,
     with the Polyak-averaged weights when the run keeps them (as evaluation uses them)."""
     from tf_pixelcnn.training.workdir_model import restore_from_workdir
 
-    model = restore_from_workdir(workdir, checkpoint)
-    if average_decay:
-        average = WeightAverage(model.trainable_variables, average_decay)
-        tf.train.Checkpoint(average=average).restore(checkpoint).expect_partial()
-        for weight, value in zip(model.trainable_variables, average.averages):
-            weight.assign(value)
-    return model
+    return restore_from_workdir(workdir, checkpoint, use_average=True)
 
 
 def write_final_model(
     workdir: str,
     checkpoint: str,
-    average_decay: Optional[float],
     export_config: Dict[str, Any],
     say=print,
 ) -> Dict[str, str]:
@@ -97,7 +77,7 @@ def write_final_model(
     `workdir/export/`, both from `checkpoint`."""
     from tf_pixelcnn.serving.export_saved_model import export_saved_model
 
-    model = final_model(workdir, checkpoint, average_decay)
+    model = final_model(workdir, checkpoint)
     paths = {"model": os.path.join(workdir, MODEL_FILE), "model_checkpoint": checkpoint}
     model.save(paths["model"])
     if export_config.get("enabled"):

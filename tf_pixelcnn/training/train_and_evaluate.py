@@ -297,6 +297,7 @@ class _Trainer:
     def _report_eval(self, step: int, split: str, write_summary: bool = True) -> float:
         """Bits/dim of `split`, printed and (by default) summarised under eval/."""
         run = self.run_state
+        self.say(f"step {step}: evaluating the {split} split...")
         bits = run.evaluate(split)
         if write_summary:
             prefix = "" if split == "test" else f"{split}/"
@@ -355,10 +356,9 @@ class _Trainer:
                 path = os.path.join(run.workdir, run_outputs.SAMPLES_FILE)
                 tf.io.gfile.copy(samples, path, overwrite=True)
                 results["samples"] = path
-            decay = run.average.decay if run.average is not None else None
             results.update(
                 run_outputs.write_final_model(
-                    run.workdir, selected, decay, run.config.get("export", {}), self.say
+                    run.workdir, selected, run.config.get("export", {}), self.say
                 )
             )
             run_outputs.write_results(run.workdir, results)

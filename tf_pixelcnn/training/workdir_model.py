@@ -15,6 +15,8 @@ from typing import Optional
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.utils.text_file import write_text
+
 MODEL_CONFIG_FILE = "model.json"
 CHECKPOINT_DIRECTORY = "checkpoints"
 
@@ -23,13 +25,13 @@ def write_model_config(model, workdir: str) -> str:
     """Writes `workdir/model.json`, enough to rebuild `model` without its weights."""
     tf.io.gfile.makedirs(workdir)
     path = os.path.join(workdir, MODEL_CONFIG_FILE)
-    with tf.io.gfile.GFile(path, "w") as f:
-        json.dump(keras.saving.serialize_keras_object(model), f, indent=2)
-    return path
+    return write_text(path, json.dumps(keras.saving.serialize_keras_object(model), indent=2))
 
 
-def restore_model(model_config_path: str, checkpoint: str):
-    """Rebuilds the model of `model_config_path` and restores its weights from `checkpoint`.
+def restore_model(model_config_path: str, checkpoint: str, use_average: bool = True):
+    """Rebuilds the model of `model_config_path` and restores its weights from `checkpoint`:
+    the Polyak-averaged ones where the checkpoint keeps an average (what the run
+    evaluates and exports), unless `use_average=False`.
 
     Raises:
         FileNotFoundError: a missing file, named with what to do about it.
@@ -47,11 +49,27 @@ def restore_model(model_config_path: str, checkpoint: str):
         model = keras.saving.deserialize_keras_object(json.load(f))
     status = tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
     status.assert_existing_objects_matched()  # every model weight came from the checkpoint
+    if use_average and has_weight_average(checkpoint):
+        from tf_pixelcnn.training.weight_average import WeightAverage
+
+        average = WeightAverage(model.trainable_variables, decay=0.5)  # decay: unused here
+        tf.train.Checkpoint(average=average).restore(checkpoint).expect_partial()
+        for weight, value in zip(model.trainable_variables, average.averages):
+            weight.assign(value)
     return model
 
 
-def restore_from_workdir(workdir: str, checkpoint: Optional[str] = None):
-    """The model of `workdir`, with the newest checkpoint of `workdir/checkpoints/` by default."""
+def has_weight_average(checkpoint: str) -> bool:
+    """Whether `checkpoint` holds Polyak averages (`train.polyak_decay` runs)."""
+    reader = tf.compat.v1.train.NewCheckpointReader(checkpoint)  # any filesystem
+    return any(name.startswith("average/") for name in reader.get_variable_to_shape_map())
+
+
+def restore_from_workdir(
+    workdir: str, checkpoint: Optional[str] = None, use_average: bool = True
+):
+    """The model of `workdir`, with the newest checkpoint of `workdir/checkpoints/` by
+    default (averaged weights where kept, as `restore_model`)."""
     if checkpoint is None:
         checkpoint = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIRECTORY))
         if checkpoint is None:
@@ -59,4 +77,4 @@ def restore_from_workdir(workdir: str, checkpoint: Optional[str] = None):
                 f"No checkpoint in {os.path.join(workdir, CHECKPOINT_DIRECTORY)}: train first, or "
                 "pass --checkpoint."
             )
-    return restore_model(os.path.join(workdir, MODEL_CONFIG_FILE), checkpoint)
+    return restore_model(os.path.join(workdir, MODEL_CONFIG_FILE), checkpoint, use_average)
