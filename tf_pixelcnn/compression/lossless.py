@@ -136,8 +136,10 @@ def decompress(model, data: bytes, condition=None) -> np.ndarray:
     stream = SymbolStream(np.frombuffer(payload, np.uint32).copy())
     try:
         images = _run_passes(model, kind, stream, batch, condition, truth=None)
-    except (ValueError, RuntimeError, tf.errors.OpError) as error:
-        raise CompressedDataError(f"Decoding failed (corrupted data?): {error}") from error
+    except Exception as error:  # the coder's own errors on a corrupted stream, any type
+        raise CompressedDataError(
+            f"Decoding failed (corrupted data?): {type(error).__name__}: {error}"
+        ) from error
     if header_lib.crc(images) != header.images_crc:
         raise CompressedDataError(
             "The decoded images do not match the CRC in the header: the data is corrupted, "

@@ -31,28 +31,30 @@ def softmax_table(logits: np.ndarray) -> np.ndarray:
     return np.exp(logits - logits.max(axis=-1, keepdims=True))
 
 
-def _log_sigmoid(x):
-    return -np.logaddexp(0.0, -x)
+def bin_masses(means, log_scales, num_levels: int) -> np.ndarray:
+    """P(v) for every value v of discretized logistics, `float64 [..., L]` (edge bins open).
 
-
-def _log_bin_masses(means, log_scales, num_levels: int) -> np.ndarray:
-    """log P(v) for every value v of discretized logistics, `[..., L]` (edge bins open).
+    P(v) = σ(z_{v+1}) − σ(z_v) over the bin's edges z (scaled; z_0 = −∞, z_L = +∞). A bin
+    below the mean takes the difference of the two small CDF values, a bin above it the
+    difference of the two small survival values σ(−z), so no bin loses its relative
+    precision to cancellation; one exp per edge.
 
     Args:
         means, log_scales: `[...]`.
     """
-    half_bin = 1.0 / (num_levels - 1)
-    x = np.arange(num_levels) * (2.0 / (num_levels - 1)) - 1.0  # (L,)
-    inverse_scale = np.exp(-log_scales)[..., None]
-    plus = inverse_scale * (x + half_bin - means[..., None])
-    minus = inverse_scale * (x - half_bin - means[..., None])
-    log_cdf_plus = _log_sigmoid(plus)  # log σ(plus)
-    log_survival_minus = _log_sigmoid(-minus)  # log(1 − σ(minus))
-    with np.errstate(divide="ignore"):
-        log_inner = log_cdf_plus + log_survival_minus + np.log(-np.expm1(minus - plus))
-    log_inner[..., 0] = log_cdf_plus[..., 0]
-    log_inner[..., -1] = log_survival_minus[..., -1]
-    return log_inner
+    edges = (np.arange(1, num_levels) * 2.0 - 1.0) / (num_levels - 1) - 1.0  # (L − 1,)
+    z = (edges - means[..., None]) * np.exp(-log_scales)[..., None]  # (..., L − 1)
+    infinity = np.full(z.shape[:-1] + (1,), np.inf)
+    z = np.concatenate([-infinity, z, infinity], axis=-1)  # (..., L + 1)
+    small = np.exp(-np.abs(z))
+    large = 1.0 / (1.0 + small)  # max(σ(z), σ(−z))
+    small = small * large  # min(σ(z), σ(−z)): σ(z) below the mean, σ(−z) above
+    left, right = z[..., :-1], z[..., 1:]
+    below = small[..., 1:] - small[..., :-1]  # both edges below the mean: Δ CDF
+    above = small[..., :-1] - small[..., 1:]  # both above: Δ survival
+    straddling = large[..., 1:] - small[..., :-1]  # σ(z_{v+1}) − σ(z_v), z_v < 0 ≤ z_{v+1}
+    masses = np.where(right < 0, below, np.where(left >= 0, above, straddling))
+    return np.maximum(masses, 0.0)
 
 
 def split_mixture(params: np.ndarray, num_components: int, channels: int):
@@ -99,19 +101,22 @@ def code_mixture_pixel(
         for j in range(c):
             mean = mean + coupling[..., pair] * scaled[j][:, None]
             pair += 1
-        log_p = _log_bin_masses(mean, log_scales[..., c], num_levels)  # (B, K, L)
-        joint = log_weights[..., None] + log_p  # (B, K, L)
-        top = joint.max(axis=1)  # (B, L)
-        log_table = top + np.log(np.exp(joint - top[:, None]).sum(axis=1))  # log p(v | x_<c)
+        masses = bin_masses(mean, log_scales[..., c], num_levels)  # (B, K, L)
+        weights = np.exp(log_weights - log_weights.max(axis=-1, keepdims=True))  # (B, K)
+        table = np.einsum("bk,bkl->bl", weights, masses)  # (B, L) ∝ p(v | x_<c)
         if bounds is not None:
             low, high = bounds(values)
             levels = np.arange(num_levels)
             outside = (levels < np.asarray(low)[:, None]) | (levels > np.asarray(high)[:, None])
-            log_table = np.where(outside, -np.inf, log_table)
-        table = np.exp(log_table - log_table.max(axis=-1, keepdims=True))  # (B, L)
+            table = np.where(outside, 0.0, table)
+            # Every allowed value underflowed (far in every component's tail): uniform
+            # over the interval, the same way both directions.
+            table = np.where(table.sum(axis=-1, keepdims=True) > 0, table, 1.0 - outside)
         value = np.asarray(value_of(c, table), np.int64).reshape(batch)
         values.append(value)
         scaled.append(value * (2.0 / (num_levels - 1)) - 1.0)
-        log_weights = log_weights + log_p[np.arange(batch), :, value]  # posterior
-        log_weights = log_weights - log_weights.max(axis=-1, keepdims=True)
+        # The posterior over components given x_≤c (floored: a value far in every
+        # component's tail leaves the weights as they were, the same way both directions).
+        mass = masses[np.arange(batch), :, value]  # (B, K)
+        log_weights = log_weights + np.log(np.maximum(mass, 1e-300))
     return np.stack(values, axis=-1).astype(np.int32)
