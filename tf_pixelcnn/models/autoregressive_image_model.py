@@ -21,10 +21,10 @@ class AutoregressiveImageModel(keras.Model):
     log-likelihoods.
 
     Every sub-layer follows the model's dtype policy (`dtype=`, else the global policy
-    when the model is built), except the output head, which computes in float32 under any
-    policy: logits, mixture parameters and everything computed from them (likelihoods,
-    sampling) are float32. `tf_pixelcnn.models.float32_copy` gives a float32 twin of a
-    mixed-precision model (evaluation, sampling, export).
+    when the model is constructed), except the output head, which computes in float32
+    under any policy: logits, mixture parameters and everything computed from them
+    (likelihoods, sampling) are float32. `tf_pixelcnn.models.float32_copy` gives a float32
+    twin of a mixed-precision model (evaluation, sampling, export).
 
     Args:
         image_shape: `(height, width, channels)`, channels 1 or 3.
