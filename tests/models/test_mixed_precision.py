@@ -163,7 +163,8 @@ def test_float32_copy_of_every_model_kind_computes_the_same(kind, mixed_policy):
     model = MODELS[kind]()
     copy = float32_copy(model)
     assert type(copy) is type(model)
-    np.testing.assert_allclose(_outputs(copy), _outputs(model), rtol=2e-2, atol=2e-2)
+    # Measured: at most 3.0e-4 apart (float16 blocks; |outputs| up to 123).
+    np.testing.assert_allclose(_outputs(copy), _outputs(model), rtol=0, atol=2e-3)
 
 
 def test_mixed_model_saved_and_loaded_stays_mixed_with_a_float32_head(mixed_policy):
