@@ -134,3 +134,28 @@ def test_logistic_mixture_same_images_as_naive_and_parameters_of_the_full_model(
     )  # fmt: skip
     np.testing.assert_array_equal(images, naive)
     assert len(np.unique(naive)) > 3  # not a constant image
+
+
+@pytest.mark.parametrize("components", [None, 2])
+def test_teacher_forcing_hooks_give_the_full_models_outputs_on_the_forced_images(components):
+    """What image completion and compression rely on: with hooks that return given values,
+    the pass returns those values and, at every step, the full network's outputs on them."""
+    model = tpc.GatedPixelCNN(
+        (4, 5, 3), num_layers=3, filters=6, kernel_size=3, num_levels=6,
+        num_mixture_components=components, num_classes=2,
+    )  # fmt: skip
+    sharpen_output(model, scale=1.0)
+    images = np.random.default_rng(4).integers(0, 6, (2, 4, 5, 3)).astype(np.int32)
+    labels = np.array([1, 0])
+    forced = tf.constant(images)
+    stream = (4, 5, 4) if components else (4, 5, 3)
+    uniform = tf.zeros([2, *stream])
+    got, outputs = tf.function(
+        lambda u: cached_sample(
+            model, u, labels, return_logits=True,
+            draw_subpixel=lambda logits, u, r, c, k: forced[:, r, c, k],
+            draw_pixel=lambda params, u, r, c: forced[:, r, c],
+        )  # fmt: skip
+    )(uniform)
+    np.testing.assert_array_equal(got, images)
+    np.testing.assert_allclose(outputs, model(images, condition=labels), atol=1e-4)
