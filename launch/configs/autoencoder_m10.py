@@ -1,8 +1,8 @@
 """PixelCNN auto-encoder with an m = 10 bottleneck (van den Oord et al. 2016, §2.4 and
 §3.4): a convolutional encoder to a 10-dimensional code, a Gated PixelCNN decoder
 conditioned on it (location-dependent, through m(h)), trained end to end on ImageNet
-32x32 as in the paper. Target: the paper's reconstructions (Fig. 6); it reports no
-bits/dim table for the auto-encoder, so neither do we.
+32x32 as in the paper. Target: the paper's reconstructions (§3.4); it reports no bits/dim
+table for the auto-encoder, so neither do we.
 Assumptions: the encoder's width (64 filters) and the imagenet32 training recipe.
 """
 

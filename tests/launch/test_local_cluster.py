@@ -69,7 +69,7 @@ def test_preemption_notices_checkpoint_all_workers_at_one_step_again_and_again(
         saved.append(runs.latest_step(workdir))
         assert saved[-1] % 50 and saved[-1] < 400  # the handler's checkpoint
         chief_log = pathlib.Path(f"{workdir}_logs/worker_0.log").read_text()
-        assert "PreemptionCheckpointHandler: Starting saving a checkpoint" in chief_log
+        assert f"Preemption notice: saving a checkpoint at step {saved[-1]}" in chief_log
     assert saved[0] < saved[1]
     runs.run_ok(runs.cluster_command(workdir))
     assert runs.max_difference(one_process, runs.final_weights(workdir)) < 1e-5

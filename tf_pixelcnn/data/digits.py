@@ -9,6 +9,8 @@ from typing import Tuple
 
 import numpy as np
 
+from tf_pixelcnn.data.image_preprocessing import quantize
+
 DIGITS_MAX_VALUE = 16
 DIGITS_NUM_CLASSES = 10
 SPLITS = ("train", "test", "all")
@@ -22,8 +24,8 @@ def load_digits(
     Args:
         split: "train", "test" or "all". The split is a fixed permutation by `seed`.
         num_levels: Values per pixel of the returned images; the original 17 values are
-            requantised with `round(v * (num_levels - 1) / 16)` (17 keeps them as they are;
-            2 binarises).
+            requantised as every pipeline does (`image_preprocessing.quantize`:
+            `floor(v * num_levels / 17)`; 17 keeps them as they are, 2 binarises).
         test_fraction: Fraction of the images in the test split.
         seed: Seed of the split permutation.
 
@@ -44,8 +46,8 @@ def load_digits(
     if not 2 <= num_levels <= 256:
         raise ValueError(f"num_levels must be in [2, 256]. Received: num_levels={num_levels}.")
     bunch = sklearn_datasets.load_digits()
-    values = bunch.images.astype(np.float64)  # (1797, 8, 8), 0..16
-    images = np.round(values * (num_levels - 1) / DIGITS_MAX_VALUE).astype(np.uint8)[..., None]
+    values = bunch.images  # (1797, 8, 8), 0..16
+    images = quantize(values, num_levels, DIGITS_MAX_VALUE).numpy().astype(np.uint8)[..., None]
     labels = bunch.target.astype(np.int32)
     order = np.random.default_rng(seed).permutation(len(labels))
     num_test = int(round(test_fraction * len(labels)))

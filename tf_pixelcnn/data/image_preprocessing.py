@@ -4,8 +4,10 @@ from typing import Optional, Sequence
 
 import tensorflow as tf
 
-# ITU-R BT.601 luma weights (as tf.image.rgb_to_grayscale).
-LUMA_WEIGHTS = (0.2989, 0.5870, 0.1140)
+from tf_pixelcnn.grayscale_levels import LUMA_WEIGHTS_PER_MILLE
+
+# ITU-R BT.601 luma weights: the Grayscale PixelCNN's x̂ uses the same ones.
+LUMA_WEIGHTS = tuple(weight / 1000 for weight in LUMA_WEIGHTS_PER_MILLE)
 
 
 def crop_box(image: tf.Tensor, box: Optional[Sequence[int]]) -> tf.Tensor:

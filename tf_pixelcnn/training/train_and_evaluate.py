@@ -218,13 +218,18 @@ class _Trainer:
                 )
             manager.save(checkpoint_number=step)
 
+        def save_on_preemption() -> None:
+            step = int(run.step.numpy())
+            self.say(f"Preemption notice: saving a checkpoint at step {step}, then exiting.")
+            save(step)
+
         # A preemption notice (SIGTERM on any worker) makes every worker save at the same
         # step, named by the step, then exit (code 42 outside GCP: TensorFlow's default).
         handler = tf.distribute.experimental.PreemptionCheckpointHandler(
             getattr(run.strategy, "cluster_resolver", None),
             manager,
             termination_config=tf.distribute.experimental.TerminationConfig(
-                save_fn=lambda: save(int(run.step.numpy()))
+                save_fn=save_on_preemption
             ),
         )
         return save, handler
