@@ -72,3 +72,20 @@ def get_config() -> ml_collections.ConfigDict:
     config.export.enabled = False
     config.export.max_batch = 64
     return config
+
+
+def set_paper_training(
+    config: ml_collections.ConfigDict, num_steps: int, global_batch_size: int, warmup_steps: int
+) -> ml_collections.ConfigDict:
+    """The training block the paper-scale configs share: Adam at 1e-3 with warm-up and
+    cosine decay, Polyak averaging 0.9995, checkpoints every 2,000 steps, evaluation
+    every 10,000 and samples every 20,000 steps."""
+    config.train.num_steps = num_steps
+    config.train.global_batch_size = global_batch_size
+    config.train.learning_rate = 1e-3
+    config.train.warmup_steps = warmup_steps
+    config.train.polyak_decay = 0.9995
+    config.train.checkpoint_every = 2000
+    config.train.eval_every = 10_000
+    config.train.sample_every = 20_000
+    return config

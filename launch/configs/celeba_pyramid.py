@@ -36,14 +36,7 @@ def get_config():
     config.model.kernel_size = 5
     config.model.num_mixture_components = 10
     config.model.condition_filters = 32
-    config.train.num_steps = 200_000
-    config.train.global_batch_size = 32
-    config.train.learning_rate = 1e-3
-    config.train.warmup_steps = 1000
-    config.train.polyak_decay = 0.9995
-    config.train.checkpoint_every = 2000
-    config.train.eval_every = 10_000
-    config.train.sample_every = 20_000
+    base.set_paper_training(config, num_steps=200_000, global_batch_size=32, warmup_steps=1_000)
     config.train.num_samples = 16
     config.eval.global_batch_size = 64
     return config

@@ -22,12 +22,6 @@ def get_config():
     config.model.filters = 384
     config.model.kernel_size = 5
     config.data.validation_size = 10_000
-    config.train.num_steps = 200_000
-    config.train.global_batch_size = 128
-    config.train.learning_rate = 1e-3
-    config.train.warmup_steps = 2000
-    config.train.polyak_decay = 0.9995
-    config.train.checkpoint_every = 2000
+    base.set_paper_training(config, num_steps=200_000, global_batch_size=128, warmup_steps=2_000)
     config.train.eval_every = 20_000
-    config.train.sample_every = 20_000
     return config

@@ -104,7 +104,8 @@ def test_train_kill_resume_evaluate_export_on_ram_filesystem(tmp_path, capsys, m
     assert [n.rstrip("/") for n in tf.io.gfile.listdir(f"{workdir}/export")] == ["1"]
 
     export_base = workdir.rsplit("/", 1)[0] + "/models/digits"
-    run_binary("export/export_saved_model.py", f"--workdir={workdir}", f"--export_base={export_base}")
+    export_binary = "export/export_saved_model.py"
+    run_binary(export_binary, f"--workdir={workdir}", f"--export_base={export_base}")
     assert "exported" in capsys.readouterr().out
     assert [n.rstrip("/") for n in tf.io.gfile.listdir(export_base)] == ["1"]  # no staging left
     images = np.random.default_rng(0).integers(0, 17, [3, 8, 8, 1]).astype(np.uint8)

@@ -13,7 +13,7 @@ number of workers and replicas: two workers train on exactly what one process tr
 Images are read, decoded (image folders) and preprocessed after that sharding.
 """
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -81,27 +81,10 @@ def make_dataset(
     spec = get_spec(dataset)
     records = _split_records(spec, split, data_dir, in_memory_bytes, validation_size)
     split = {"train": spec.train_split, "test": spec.test_split}.get(split, split)
-    num_records = records.count
-    if num_records == 0:
+    if records.count == 0:
         raise ValueError(f"Dataset {dataset!r} split {split!r} has no records.")
-    image_size = tuple(image_size or spec.image_size or ())
-    if len(image_size) != 2:
-        raise ValueError(
-            f"Dataset {dataset!r} has no fixed image size: give image_size=(H, W) (and "
-            f"resize_images=True to resize). Received: image_size={image_size or None}."
-        )
-    pipelines = input_context.num_input_pipelines if input_context else 1
-    pipeline_id = input_context.input_pipeline_id if input_context else 0
-    batch_size = (
-        input_context.get_per_replica_batch_size(global_batch_size)
-        if input_context
-        else global_batch_size
-    )
-    if global_batch_size % pipelines:
-        raise ValueError(
-            f"global_batch_size must be divisible by the {pipelines} input pipelines. "
-            f"Received: global_batch_size={global_batch_size}."
-        )
+    image_size = _check_image_size(dataset, image_size or spec.image_size)
+    pipelines, pipeline_id, batch_size = _pipeline_share(input_context, global_batch_size)
     if training and num_steps is None:
         raise ValueError("training=True needs num_steps, the step the stream ends at.")
     to_example = _example_fn(
@@ -114,17 +97,9 @@ def make_dataset(
             pipeline_id,
         )  # fmt: skip
     else:
-        if training:
-            stream = _shuffled_stream(
-                records.stream.enumerate(),
-                num_records,
-                seed,
-                start_step * global_batch_size,
-                num_steps * global_batch_size,
-                shuffle_buffer,
-            ).map(lambda index, record: (index, record, 1.0))
-        else:
-            stream = _padded_pass(records.stream.enumerate(), num_records, global_batch_size)
+        stream = _record_stream(
+            records, seed, global_batch_size, start_step, num_steps, training, shuffle_buffer
+        )
         if pipelines > 1:
             stream = stream.shard(pipelines, pipeline_id)
     stream = stream.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -135,6 +110,47 @@ def make_dataset(
     options.deterministic = True
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return stream.with_options(options)
+
+
+def _check_image_size(dataset: str, image_size) -> Tuple[int, int]:
+    image_size = tuple(image_size or ())
+    if len(image_size) != 2:
+        raise ValueError(
+            f"Dataset {dataset!r} has no fixed image size: give image_size=(H, W) (and "
+            f"resize_images=True to resize). Received: image_size={image_size or None}."
+        )
+    return image_size
+
+
+def _pipeline_share(input_context, global_batch_size: int) -> Tuple[int, int, int]:
+    """`(number of input pipelines, this pipeline's index, its per-replica batch)`."""
+    if input_context is None:
+        return 1, 0, global_batch_size
+    pipelines = input_context.num_input_pipelines
+    if global_batch_size % pipelines:
+        raise ValueError(
+            f"global_batch_size must be divisible by the {pipelines} input pipelines. "
+            f"Received: global_batch_size={global_batch_size}."
+        )
+    batch_size = input_context.get_per_replica_batch_size(global_batch_size)
+    return pipelines, input_context.input_pipeline_id, batch_size
+
+
+def _record_stream(
+    records, seed, global_batch_size, start_step, num_steps, training, shuffle_buffer
+):
+    """`(index, record, weight)` of a streamed split, in global order."""
+    indexed = records.stream.enumerate()
+    if not training:
+        return _padded_pass(indexed, records.count, global_batch_size)
+    return _shuffled_stream(
+        indexed,
+        records.count,
+        seed,
+        start_step * global_batch_size,
+        num_steps * global_batch_size,
+        shuffle_buffer,
+    ).map(lambda index, record: (index, record, 1.0))
 
 
 def _split_records(spec, split, data_dir, in_memory_bytes, validation_size):
