@@ -6,6 +6,8 @@
     python launch/sample.py --saved_model=/tmp/models/digits/1 --output=grid.png
     python launch/sample.py --model=vector_model.keras --interpolate=endpoints.npy
     python launch/sample.py --model=/tmp/pyramid/model.keras --mixture_mode=map
+    python launch/sample.py --workdir=/tmp/tf_pixelcnn_demo --complete='digit*.png' \
+        --known_rows=4 --label=3       # original | masked | 10 completions per image
 
 The grid goes to `--output`, by default `samples/sample_seed<seed>.png` in the workdir
 (or next to the .keras file; a SavedModel needs --output: its version directory is
@@ -14,7 +16,12 @@ classes unless --rows says fewer); unconditional ones fill the grid;
 `--interpolate` (a `.npy` of two condition vectors, `[2, D]`) gives rows that move from
 the first to the second vector with one seed per row (paper Fig. 5). The same seed gives
 the same images, whatever `--batch_size`, in-process or from the SavedModel.
+`--complete` (PNGs, comma-separated or a glob; `.keras` / workdir models) keeps the top
+`--known_rows` of each image and draws the rest from the model's conditional
+(`tpc.complete`, the paper's occlusion completions), `--samples_per_row` per image.
 """
+
+import glob
 
 import os
 
@@ -32,8 +39,13 @@ with console.quiet_tensorflow_import():
     from tf_pixelcnn.sampling.sample_in_batches import model_draw
     from tf_pixelcnn.serving.saved_model_sampler import saved_model_sampler
     from tf_pixelcnn.training import workdir_model
+    from tf_pixelcnn.sampling import random_stream
+    from tf_pixelcnn.sampling.complete import complete
+    from tf_pixelcnn.sampling.completion_grid import completion_grid
     from tf_pixelcnn.utils.image_grid import image_grid
     from tf_pixelcnn.utils.image_grid import write_png
+    from tf_pixelcnn.utils.png_levels import read_png_levels
+    from tf_pixelcnn.utils.progress_line import ProgressLine
 
 _MODEL = flags.DEFINE_string("model", None, "A .keras file.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir (model.json, checkpoints/).")
@@ -61,6 +73,13 @@ _MIXTURE_MODE = flags.DEFINE_enum(
 _BATCH = flags.DEFINE_integer("batch_size", 16, "Images per sampler call.")
 _ZOOM = flags.DEFINE_integer("zoom", 1, "Magnification of the PNG.")
 _XLA = flags.DEFINE_bool("jit_compile", False, "Compile the sampler with XLA (.keras only).")
+_COMPLETE = flags.DEFINE_string(
+    "complete", None, "PNGs to complete (comma-separated or a glob); .keras / workdir only."
+)
+_KNOWN_ROWS = flags.DEFINE_integer(
+    "known_rows", None, "With --complete: rows kept from the top (default: half the height)."
+)
+_LABEL = flags.DEFINE_integer("label", None, "With --complete: the class of the images.")
 
 
 def output_path() -> str:
@@ -73,7 +92,8 @@ def output_path() -> str:
             "is written into it)."
         )
     home = _WORKDIR.value or os.path.dirname(os.path.abspath(_MODEL.value))
-    return os.path.join(home, "samples", f"sample_seed{_SEED.value}.png")
+    kind = "completion" if _COMPLETE.value else "sample"
+    return os.path.join(home, "samples", f"{kind}_seed{_SEED.value}.png")
 
 
 def grid_rows(num_classes) -> int:
@@ -85,6 +105,54 @@ def grid_rows(num_classes) -> int:
     return num_classes or 4
 
 
+def load_model():
+    if _MODEL.value is not None:
+        return keras.saving.load_model(_MODEL.value)
+    return workdir_model.restore_from_workdir(_WORKDIR.value, _CHECKPOINT.value)
+
+
+def completion_picture(model) -> np.ndarray:
+    """original | masked | `--samples_per_row` completions, one row per --complete PNG."""
+    paths = sorted(p for pattern in _COMPLETE.value.split(",") for p in glob.glob(pattern))
+    if not paths:
+        raise app.UsageError(f"--complete matches no file. Received: {_COMPLETE.value!r}.")
+    originals = []
+    for path in paths:
+        try:
+            levels, changed = read_png_levels(path, model.image_shape, model.num_levels)
+        except ValueError as error:
+            raise app.UsageError(str(error)) from error
+        if changed:
+            print(f"note: {path}: quantising to {model.num_levels} levels changed {changed} values")
+        originals.append(levels)
+    originals = np.stack(originals)
+    per_image = _PER_ROW.value
+    known = model.image_shape[0] // 2 if _KNOWN_ROWS.value is None else _KNOWN_ROWS.value
+    images = np.repeat(originals, per_image, axis=0)
+    labels = None
+    if getattr(model, "num_classes", None) is not None:
+        if _LABEL.value is None:
+            raise app.UsageError(f"The model is class-conditional: give --label in "
+                                 f"[0, {model.num_classes}).")  # fmt: skip
+        labels = np.full([len(images)], _LABEL.value, np.int32)
+    seeds = random_stream.per_image_seeds((_SEED.value, 0), len(images)).numpy()
+    batch = _BATCH.value
+    progress = ProgressLine(-(-len(images) // batch), items_per_step=batch, unit="batch")
+    chunks = []
+    for step, start in enumerate(range(0, len(images), batch), start=1):
+        stop = min(start + batch, len(images))
+        condition = None if labels is None else labels[start:stop]
+        try:
+            chunks.append(complete(model, images[start:stop], known, seed=seeds[start:stop],
+                                   condition=condition, temperature=_TEMPERATURE.value,
+                                   jit_compile=_XLA.value).numpy())  # fmt: skip
+        except ValueError as error:
+            raise app.UsageError(str(error)) from error
+        progress.update(step, images=stop)
+    completions = np.concatenate(chunks).reshape(len(originals), per_image, *originals.shape[1:])
+    return completion_grid(originals, completions, known, model.num_levels, zoom=_ZOOM.value)
+
+
 def main(argv):
     del argv
     console.quiet_logs()
@@ -92,12 +160,14 @@ def main(argv):
     if sum(source is not None for source in sources) != 1:
         raise app.UsageError("Give exactly one of --model (.keras), --workdir and --saved_model.")
     output = output_path()
+    if _COMPLETE.value:
+        if _SAVED_MODEL.value is not None:
+            raise app.UsageError("--complete takes --model or --workdir (served models "
+                                 "have a `complete` signature instead).")  # fmt: skip
+        print(f"wrote {write_png(output, completion_picture(load_model()))}")
+        return
     if _SAVED_MODEL.value is None:
-        model = (
-            keras.saving.load_model(_MODEL.value)
-            if _MODEL.value is not None
-            else workdir_model.restore_from_workdir(_WORKDIR.value, _CHECKPOINT.value)
-        )
+        model = load_model()
         draw = model_draw(
             model, _TEMPERATURE.value, _METHOD.value, _XLA.value, _REDUCTION.value,
             _MIXTURE_MODE.value,

@@ -118,3 +118,32 @@ def test_interpolation_between_two_condition_vectors(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert tf.io.decode_png(tf.io.read_file(str(output))).shape == (3 * 5 + 1, 5 * 5 + 1, 1)
+
+
+def test_complete_writes_original_masked_and_completions_keeping_known_rows(tmp_path):
+    model = tpc.GatedPixelCNN(
+        (4, 4, 1), num_layers=2, filters=4, kernel_size=3, num_levels=5, num_classes=3
+    )
+    model.save(tmp_path / "model.keras")
+    rng = np.random.default_rng(0)
+    for name in ("a", "b"):
+        levels = rng.integers(0, 5, (4, 4, 1))
+        png = np.round(levels * 255 / 4).astype(np.uint8)  # levels as sample.py writes them
+        tf.io.write_file(str(tmp_path / f"{name}.png"), tf.io.encode_png(png))
+    result = run(
+        "launch/sample.py", f"--model={tmp_path / 'model.keras'}",
+        f"--complete={tmp_path}/*.png", "--known_rows=2", "--label=1", "--samples_per_row=3",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = tmp_path / "samples" / "completion_seed0.png"
+    grid = tf.io.decode_png(tf.io.read_file(str(output))).numpy()
+    assert grid.shape == (2 * 5 + 1, 5 * 5 + 1, 1)  # original | masked | 3 completions
+    for row in range(2):
+        cells = [grid[1 + 5 * row : 5 + 5 * row, 1 + 5 * c : 5 + 5 * c] for c in range(5)]
+        original, masked, completions = cells[0], cells[1], cells[2:]
+        np.testing.assert_array_equal(masked[:2], original[:2])
+        for completion in completions:
+            np.testing.assert_array_equal(completion[:2], original[:2])  # known rows kept
+    unlabelled = run("launch/sample.py", f"--model={tmp_path / 'model.keras'}",
+                     f"--complete={tmp_path}/a.png")  # fmt: skip
+    assert unlabelled.returncode != 0 and "give --label" in unlabelled.stderr
