@@ -17,7 +17,10 @@ from tf_pixelcnn.training.weight_average import WeightAverage
 
 
 def batch_condition(model, batch: Dict[str, tf.Tensor]):
-    """The labels of `batch` if `model` is class-conditional, else None."""
+    """The condition of `batch`: its `"condition"` (vectors or images, when given), else
+    its labels if `model` is class-conditional, else None."""
+    if "condition" in batch:
+        return batch["condition"]
     if getattr(model, "num_classes", None) is not None:
         return batch["label"]
     return None
