@@ -12,9 +12,8 @@ import tensorflow as tf
 
 import tf_pixelcnn as tpc
 from tests.models.test_autoregressive_image_model import sharpen_output
-from tf_pixelcnn import compression, grayscale_levels
+from tf_pixelcnn import compression
 from tf_pixelcnn.compression import header as header_lib
-from tf_pixelcnn.compression.handlers import grayscale_channel_bounds
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SMALL = dict(num_layers=2, filters=6, kernel_size=3)
@@ -185,17 +184,3 @@ def test_the_original_pixel_cnn_and_bad_inputs_are_refused_clearly():
         compression.compress(model, np.zeros([1, 4, 6, 3], np.int32), np.array([0]))
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_levels=8"):
         compression.compress(model, np.full([1, 5, 6, 3], 8, np.int32), np.array([0]))
-
-
-def test_grayscale_bounds_twin_matches_the_library():
-    rng = np.random.default_rng(0)
-    for num_levels, levels in ((256, 16), (32, 4)):
-        pixels = rng.integers(0, num_levels, (200, 3))
-        grayscale = np.asarray(grayscale_levels.grayscale_levels(pixels, num_levels, levels))[:, 0]
-        for channel in range(3):
-            earlier = [pixels[:, j] for j in range(channel)]
-            expected = grayscale_levels.channel_bounds(grayscale, earlier, num_levels, levels)
-            for got, want in zip(
-                grayscale_channel_bounds(grayscale, earlier, num_levels, levels), expected
-            ):
-                np.testing.assert_array_equal(got, want)

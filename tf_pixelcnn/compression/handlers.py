@@ -1,9 +1,8 @@
-"""Step handlers of the coded pass: where each value comes from, and what gets coded.
+"""The step handler of the coded pass: where each value comes from, and what gets coded.
 
 A `SymbolStream` is the entropy coder seen from a pass: `code(table, truth)` encodes the
-true values of one step with their probability tables (compression), or decodes them
-(decompression, `truth` is None). The handlers turn network outputs into tables
-(`compression.pmf`) for each model kind.
+true values of one sub-pixel with their probability tables (compression), or decodes them
+(decompression, `truth` is None).
 """
 
 from typing import Callable, Optional
@@ -11,8 +10,6 @@ from typing import Callable, Optional
 import constriction
 import numpy as np
 
-from tf_pixelcnn import grayscale_levels
-from tf_pixelcnn.compression import pmf
 from tf_pixelcnn.compression.coded_pass import StepHandler
 
 # Categorical tables with constriction's fast, deterministic quantisation (24-bit
@@ -21,8 +18,14 @@ from tf_pixelcnn.compression.coded_pass import StepHandler
 CATEGORICAL = constriction.stream.model.Categorical(perfect=False)
 
 
+def table_from_log(log_table: np.ndarray) -> np.ndarray:
+    """`float64 [B, L]` ∝ exp(log_table) (unnormalised: the coder rescales)."""
+    log_table = np.asarray(log_table, np.float64)
+    return np.exp(log_table - log_table.max(axis=-1, keepdims=True))
+
+
 class SymbolStream:
-    """A range coder over the steps of one or more passes, in the order they run.
+    """A range coder over the sub-pixels of one or more passes, in the order they run.
 
     Args:
         compressed: `uint32` words to decode; None to encode.
@@ -45,9 +48,7 @@ class SymbolStream:
             values = np.ascontiguousarray(truth, np.int32)
             self._coder.encode(values, CATEGORICAL, table)
         rows = np.arange(len(values))
-        self.ideal_bits -= float(
-            np.log2(table[rows, values] / table.sum(axis=-1)).sum()
-        )
+        self.ideal_bits -= float(np.log2(table[rows, values] / table.sum(axis=-1)).sum())
         return values
 
     def compressed(self) -> np.ndarray:
@@ -55,30 +56,12 @@ class SymbolStream:
         return self._coder.get_compressed()
 
 
-class SoftmaxHandler(StepHandler):
-    """Softmax outputs: every sub-pixel coded with its softmax table.
+class CodingHandler(StepHandler):
+    """Codes every sub-pixel with its table, except the ones `known` provides.
 
     Args:
         stream: the coder.
         truth: `int [B, H, W, C]` when encoding, None when decoding.
-    """
-
-    def __init__(self, stream: SymbolStream, truth: Optional[np.ndarray] = None):
-        self.stream, self.truth = stream, truth
-
-    def subpixel(self, logits, row, column, channel):
-        truth = None if self.truth is None else self.truth[:, row, column, channel]
-        return self.stream.code(pmf.softmax_table(logits), truth)
-
-
-class MixtureHandler(StepHandler):
-    """Logistic-mixture outputs: a pixel's channels coded one after the other with their
-    exact conditionals (`pmf.code_mixture_pixel`).
-
-    Args:
-        stream, truth: as `SoftmaxHandler`.
-        num_components, channels, num_levels: of the model.
-        bounds: truncated mixtures: `bounds(row, column, earlier_values) -> (low, high)`.
         known: `known(row, column) -> int [B, C] or None`: pixels that are not coded
             (a pyramid level's quarter copied from the level below).
     """
@@ -86,56 +69,15 @@ class MixtureHandler(StepHandler):
     def __init__(
         self,
         stream: SymbolStream,
-        truth: Optional[np.ndarray],
-        num_components: int,
-        channels: int,
-        num_levels: int,
-        bounds: Optional[Callable] = None,
+        truth: Optional[np.ndarray] = None,
         known: Optional[Callable] = None,
     ):
-        self.stream, self.truth = stream, truth
-        self.num_components, self.num_levels = num_components, num_levels
-        self.channels = channels
-        self.bounds, self.known = bounds, known
+        self.stream, self.truth, self.known = stream, truth, known
 
-    def pixel(self, params, row, column):
+    def subpixel(self, log_table, row, column, channel):
         if self.known is not None:
             values = self.known(row, column)
             if values is not None:
-                return values
-        def value_of(channel, table):
-            truth = None if self.truth is None else self.truth[:, row, column, channel]
-            return self.stream.code(table, truth)
-
-        bounds = None
-        if self.bounds is not None:
-            bounds = lambda earlier: self.bounds(row, column, earlier)  # noqa: E731
-        return pmf.code_mixture_pixel(
-            params, self.num_components, self.channels, self.num_levels, value_of, bounds
-        )
-
-
-def grayscale_channel_bounds(grayscale, earlier_values, num_levels: int, levels: int):
-    """NumPy twin of `grayscale_levels.channel_bounds` (the same integer arithmetic).
-
-    Args:
-        grayscale: x̂, `int [B]`.
-        earlier_values: the values of the channels before, each `int [B]`.
-
-    Returns:
-        `(low, high)`, `int64 [B]` each.
-    """
-    weights = grayscale_levels.LUMA_WEIGHTS_PER_MILLE
-    channel = len(earlier_values)
-    grayscale = np.asarray(grayscale, np.int64)[:, None]
-    known = sum(w * np.asarray(v, np.int64) for w, v in zip(weights, earlier_values))
-    lowest = np.arange(num_levels, dtype=np.int64) * weights[channel]  # (L,)
-    lowest = lowest + (np.asarray(known)[:, None] if channel else 0)
-    highest = lowest + sum(weights[channel + 1 :]) * (num_levels - 1)
-
-    def level(weighted):
-        return ((weighted + 500) // 1000) * levels // num_levels
-
-    low = (level(highest) < grayscale).sum(axis=-1)
-    high = num_levels - 1 - (level(lowest) > grayscale).sum(axis=-1)
-    return low, high
+                return values[:, channel]
+        truth = None if self.truth is None else self.truth[:, row, column, channel]
+        return self.stream.code(table_from_log(log_table), truth)

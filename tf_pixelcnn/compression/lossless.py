@@ -13,7 +13,7 @@ Model kinds:
 
 - `GatedPixelCNN`, softmax output: every sub-pixel with its softmax;
 - `GatedPixelCNN`, logistic-mixture output: R, then G given R, then B given R, G, with
-  the exact conditionals of the mixture (`compression.pmf`);
+  the exact conditionals of the mixture (`compression.coded_pass`);
 - conditional `GatedPixelCNN`s: the same `condition` must be given to both functions
   (its CRC is in the header);
 - `GrayscalePixelCNN`: x̂ with the grayscale model, then x given x̂ with the truncated
@@ -39,12 +39,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.compression import header as header_lib
 from tf_pixelcnn.compression.coded_pass import coded_pass, condition_spec
-from tf_pixelcnn.compression.handlers import (
-    MixtureHandler,
-    SoftmaxHandler,
-    SymbolStream,
-    grayscale_channel_bounds,
-)
+from tf_pixelcnn.compression.handlers import CodingHandler, SymbolStream
 from tf_pixelcnn.compression.header import CompressedDataError, Header
 from tf_pixelcnn.models.float32_copy import float32_copy
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
@@ -222,16 +217,11 @@ def _check_model(model, kind, header: Header) -> None:
         )
 
 
-def _gated_pass(model: GatedPixelCNN, stream, batch, condition, truth, **mixture_kwargs):
-    """One coded pass of a `GatedPixelCNN`: softmax or mixture handler."""
-    if model.num_mixture_components:
-        handler = MixtureHandler(
-            stream, truth, model.num_mixture_components, model.image_shape[2],
-            model.num_levels, **mixture_kwargs,
-        )  # fmt: skip
-    else:
-        handler = SoftmaxHandler(stream, truth)
-    return coded_pass(model).run(handler, batch, condition)
+def _gated_pass(model: GatedPixelCNN, stream, batch, condition, truth, known=None,
+                grayscale_levels=None):  # fmt: skip
+    """One coded pass of a `GatedPixelCNN` (softmax or mixture)."""
+    handler = CodingHandler(stream, truth, known)
+    return coded_pass(model, grayscale_levels).run(handler, batch, condition)
 
 
 def _run_passes(model, kind, stream, batch, condition, truth: Optional[np.ndarray]):
@@ -244,13 +234,10 @@ def _run_passes(model, kind, stream, batch, condition, truth: Optional[np.ndarra
     if kind == "GrayscalePixelCNN":
         grayscale_truth = None if truth is None else np.asarray(model.auxiliary(truth), np.int32)
         grayscale = _gated_pass(model.grayscale_model, stream, batch, None, grayscale_truth)
-
-        def bounds(row, column, earlier):
-            return grayscale_channel_bounds(
-                grayscale[:, row, column, 0], earlier, model.num_levels, model.grayscale_levels
-            )
-
-        return _gated_pass(model.colour_model, stream, batch, grayscale, truth, bounds=bounds)
+        return _gated_pass(
+            model.colour_model, stream, batch, grayscale, truth,
+            grayscale_levels=model.grayscale_levels,
+        )  # fmt: skip
     # PyramidPixelCNN: lowest level first; each level's even-even quarter is the level below.
     pyramid = None if truth is None else [np.asarray(x) for x in model.pyramid(truth)]
     lower = None
