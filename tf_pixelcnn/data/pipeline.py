@@ -11,6 +11,9 @@ Every input pipeline (one per worker) follows the same global stream and keeps e
 `num_input_pipelines`-th record, so the records of one global batch are the same for any
 number of workers and replicas: two workers train on exactly what one process trains on.
 Images are read, decoded (image folders) and preprocessed after that sharding.
+With `perturbation_rate`, the record at global stream position p is then perturbed with
+the stateless seed (seed, p) (`perturbation.perturb_image`): resumed and sharded streams
+perturb every record as the uninterrupted single-pipeline stream does.
 """
 
 from typing import Dict, Optional, Sequence, Tuple
@@ -19,6 +22,11 @@ import tensorflow as tf
 
 from tf_pixelcnn.data.dataset_specs import DatasetSpec, get_spec
 from tf_pixelcnn.data.image_preprocessing import crop_box, quantize, resize, to_grayscale
+from tf_pixelcnn.data.perturbation import (
+    check_perturbation_rate,
+    perturb_image,
+    perturbation_seed,
+)
 from tf_pixelcnn.data.record_source import DEFAULT_IN_MEMORY_BYTES, hold_out, load_records
 
 _EPOCH_SEED_STRIDE = 1_000_003  # a prime: per-epoch shuffle seeds seed * stride + epoch
@@ -43,6 +51,7 @@ def make_dataset(
     training: bool = True,
     in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES,
     validation_size: int = 0,
+    perturbation_rate: float = 0.0,
 ) -> tf.data.Dataset:
     """Batches `{"image": int32 [b, H, W, C], "label": int32 [b]?, "weight": float32 [b]?}`.
 
@@ -72,6 +81,11 @@ def make_dataset(
             pipeline yields the same number of batches; average with "weight".
         validation_size: Records of the train split held out as the "validation" split
             (model selection never touches the test split); 0: none.
+        perturbation_rate: Training stream only: each sub-pixel is replaced, with this
+            probability, by a level uniform over `[0, num_levels)` (the background model
+            of a likelihood-ratio score, Ren et al. 2019), keyed by `(seed, stream
+            position)`. Evaluation passes (`training=False`) are never perturbed: a
+            background model is evaluated, selected and used on clean images.
 
     Raises:
         DatasetNotPreparedError: the tfds dataset is not on disk (nothing is downloaded).
@@ -103,6 +117,11 @@ def make_dataset(
         if pipelines > 1:
             stream = stream.shard(pipelines, pipeline_id)
     stream = stream.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if check_perturbation_rate(perturbation_rate) > 0.0 and training:
+        stream = _perturbed(
+            stream, perturbation_rate, num_levels, seed, start_step * global_batch_size,
+            pipelines, pipeline_id,
+        )  # fmt: skip
     if training:
         stream = stream.map(lambda example: {k: v for k, v in example.items() if k != "weight"})
     stream = stream.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
@@ -110,6 +129,22 @@ def make_dataset(
     options.deterministic = True
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return stream.with_options(options)
+
+
+def _perturbed(stream, perturbation_rate, num_levels, seed, start_record, pipelines, pipeline_id):
+    """Perturbs the image of each example; this pipeline's k-th example is the record at
+    global position `start_record + k * pipelines + pipeline_id` (both stream kinds
+    shard the global order round-robin)."""
+
+    def perturb(k, example):
+        position = start_record + k * pipelines + pipeline_id
+        seed_pair = perturbation_seed(seed, position)
+        image = perturb_image(example["image"], perturbation_rate, num_levels, seed_pair)
+        return {**example, "image": image}
+
+    return stream.enumerate().map(
+        perturb, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
 
 
 def _check_image_size(dataset: str, image_size) -> Tuple[int, int]:
