@@ -141,7 +141,7 @@ def test_bad_input_is_named():
     model = _model()
     with pytest.raises(ValueError, match=r"images must be integers \[batch, 4, 5, 3\]"):
         model.log_prob(np.zeros((1, 4, 4, 3), np.int32))
-    with pytest.raises(tf.errors.InvalidArgumentError, match="values in \\[0, 256\\)"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="values in \\[0, num_levels=256\\)"):
         model.log_prob(np.full((1, 4, 5, 3), 256, np.int32))
     with pytest.raises(ValueError, match="images height must be 4"):
         model.sample_given(np.zeros((1, 5, 5, 1), np.int32))

@@ -9,6 +9,7 @@ from tf_pixelcnn import likelihood
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.image_condition_network import ImageConditionNetwork
 from tf_pixelcnn.layers.spatial_condition_network import SpatialConditionNetwork
+from tf_pixelcnn.models.image_checks import check_integer_images
 
 
 class AutoregressiveImageModel(keras.Model):
@@ -59,50 +60,14 @@ class AutoregressiveImageModel(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if condition_image_shape is not None:
-            condition_image_shape = tuple(int(d) for d in condition_image_shape)
-            if len(condition_image_shape) != 3 or min(condition_image_shape) < 1:
-                raise ValueError(
-                    "condition_image_shape must be (height, width, channels). Received: "
-                    f"condition_image_shape={condition_image_shape}."
-                )
-            if num_classes is not None or condition_dim is not None or spatial_condition:
-                raise ValueError(
-                    "condition_image_shape conditions on an image alone: not with "
-                    "num_classes, condition_dim or spatial_condition. Received: "
-                    f"num_classes={num_classes}, condition_dim={condition_dim}, "
-                    f"spatial_condition={spatial_condition}."
-                )
-            if not 2 <= condition_image_levels <= 256:
-                raise ValueError(
-                    "condition_image_levels must be in [2, 256]. Received: "
-                    f"condition_image_levels={condition_image_levels}."
-                )
+        image_shape, condition_image_shape = check_shapes_and_conditioning(
+            image_shape, num_levels, num_classes, condition_dim, spatial_condition,
+            condition_image_shape, condition_image_levels,
+        )  # fmt: skip
         self.condition_image_shape = condition_image_shape
         self.condition_image_levels = condition_image_levels
         self.condition_image_hidden_filters = condition_image_hidden_filters
         self.condition_image_layers_per_resolution = condition_image_layers_per_resolution
-        image_shape = tuple(int(d) for d in image_shape)
-        if len(image_shape) != 3 or image_shape[2] not in (1, 3) or min(image_shape) < 1:
-            raise ValueError(
-                "image_shape must be (height, width, channels) with channels 1 or 3. "
-                f"Received: image_shape={image_shape}."
-            )
-        if not 2 <= num_levels <= 256:
-            raise ValueError(f"num_levels must be in [2, 256]. Received: num_levels={num_levels}.")
-        if num_classes is not None and condition_dim is not None:
-            raise ValueError(
-                "Give num_classes (labels) or condition_dim (vectors), not both. Received: "
-                f"num_classes={num_classes}, condition_dim={condition_dim}."
-            )
-        for name, value in (("num_classes", num_classes), ("condition_dim", condition_dim)):
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be a positive integer. Received: {name}={value}.")
-        if spatial_condition and num_classes is None and condition_dim is None:
-            raise ValueError(
-                "spatial_condition=True needs num_classes or condition_dim to condition on. "
-                "Received: num_classes=None, condition_dim=None."
-            )
         self.image_shape = image_shape
         self.num_levels = num_levels
         self.num_classes = num_classes
@@ -247,38 +212,9 @@ class AutoregressiveImageModel(keras.Model):
     # --- Images -------------------------------------------------------------------------
 
     def check_images(self, images) -> tf.Tensor:
-        """Checks rank, shape, dtype and range of integer images `[batch, H, W, C]`."""
-        images = tf.convert_to_tensor(images)
-        if images.shape.rank != 4:
-            raise ValueError(
-                f"images must be [batch, height, width, channels] = [batch, "
-                f"{', '.join(map(str, self.image_shape))}]. Received: shape={tuple(images.shape)}."
-            )
-        for axis, name in ((1, "height"), (2, "width"), (3, "channels")):
-            size = images.shape[axis]
-            if size is not None and size != self.image_shape[axis - 1]:
-                raise ValueError(
-                    f"images {name} must be {self.image_shape[axis - 1]} (image_shape="
-                    f"{self.image_shape}). Received: shape={tuple(images.shape)}."
-                )
-        if not images.dtype.is_integer:
-            raise ValueError(
-                f"images must be integers in [0, num_levels={self.num_levels}). Received: "
-                f"dtype={images.dtype.name}."
-            )
-        lowest = tf.cast(tf.reduce_min(images), tf.int64)
-        highest = tf.cast(tf.reduce_max(images), tf.int64)
-        check = tf.debugging.Assert(
-            tf.logical_and(lowest >= 0, highest < self.num_levels),
-            [
-                f"images must have values in [0, num_levels={self.num_levels}); received min",
-                lowest,
-                "max",
-                highest,
-            ],
-        )
-        with tf.control_dependencies([check]):
-            return tf.identity(images)
+        """Checks rank, shape, dtype and range of integer images `[batch, H, W, C]`;
+        returns them as int32 (`image_checks.check_integer_images`)."""
+        return check_integer_images(images, self.image_shape, self.num_levels)
 
     def scale_images(self, images) -> tf.Tensor:
         """Integer images in [0, L) to floats in [-1, 1]."""
@@ -353,3 +289,52 @@ class AutoregressiveImageModel(keras.Model):
             "condition_image_hidden_filters": self.condition_image_hidden_filters,
             "condition_image_layers_per_resolution": self.condition_image_layers_per_resolution,
         }
+
+
+def check_shapes_and_conditioning(
+    image_shape, num_levels, num_classes, condition_dim, spatial_condition,
+    condition_image_shape, condition_image_levels,
+):  # fmt: skip
+    """Checks the arguments every autoregressive image model shares; returns
+    `(image_shape, condition_image_shape)` as tuples of ints (or None)."""
+    if condition_image_shape is not None:
+        condition_image_shape = tuple(int(d) for d in condition_image_shape)
+        if len(condition_image_shape) != 3 or min(condition_image_shape) < 1:
+            raise ValueError(
+                "condition_image_shape must be (height, width, channels). Received: "
+                f"condition_image_shape={condition_image_shape}."
+            )
+        if num_classes is not None or condition_dim is not None or spatial_condition:
+            raise ValueError(
+                "condition_image_shape conditions on an image alone: not with "
+                "num_classes, condition_dim or spatial_condition. Received: "
+                f"num_classes={num_classes}, condition_dim={condition_dim}, "
+                f"spatial_condition={spatial_condition}."
+            )
+        if not 2 <= condition_image_levels <= 256:
+            raise ValueError(
+                "condition_image_levels must be in [2, 256]. Received: "
+                f"condition_image_levels={condition_image_levels}."
+            )
+    image_shape = tuple(int(d) for d in image_shape)
+    if len(image_shape) != 3 or image_shape[2] not in (1, 3) or min(image_shape) < 1:
+        raise ValueError(
+            "image_shape must be (height, width, channels) with channels 1 or 3. "
+            f"Received: image_shape={image_shape}."
+        )
+    if not 2 <= num_levels <= 256:
+        raise ValueError(f"num_levels must be in [2, 256]. Received: num_levels={num_levels}.")
+    if num_classes is not None and condition_dim is not None:
+        raise ValueError(
+            "Give num_classes (labels) or condition_dim (vectors), not both. Received: "
+            f"num_classes={num_classes}, condition_dim={condition_dim}."
+        )
+    for name, value in (("num_classes", num_classes), ("condition_dim", condition_dim)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be a positive integer. Received: {name}={value}.")
+    if spatial_condition and num_classes is None and condition_dim is None:
+        raise ValueError(
+            "spatial_condition=True needs num_classes or condition_dim to condition on. "
+            "Received: num_classes=None, condition_dim=None."
+        )
+    return image_shape, condition_image_shape

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.models.float32_copy import float32_copy, is_float32
 from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.models.image_checks import check_integer_images
 
 
 # Compiled samplers per model and arguments; dropped with the model.
@@ -105,27 +106,9 @@ class AuxiliaryVariableModel(keras.Model):
         self.factor_models[name].set_weights(source.factor_models[name].get_weights())
 
     def check_images(self, images) -> tf.Tensor:
-        """Checks rank, shape, dtype and range of integer images `[batch, H, W, C]`."""
-        images = tf.convert_to_tensor(images)
-        expected = ", ".join(map(str, self.image_shape))
-        if (
-            images.shape.rank != 4
-            or any(s is not None and s != e for s, e in zip(images.shape[1:], self.image_shape))
-            or not images.dtype.is_integer
-        ):
-            raise ValueError(
-                f"images must be integers [batch, {expected}] in [0, {self.num_levels}). "
-                f"Received: dtype={images.dtype.name}, shape={tuple(images.shape)}."
-            )
-        lowest = tf.cast(tf.reduce_min(images), tf.int64)  # uint8 cannot hold 256
-        highest = tf.cast(tf.reduce_max(images), tf.int64)
-        check = tf.debugging.Assert(
-            tf.logical_and(lowest >= 0, highest < self.num_levels),
-            [f"images must have values in [0, {self.num_levels}); received min", lowest,
-             "max", highest],
-        )  # fmt: skip
-        with tf.control_dependencies([check]):
-            return tf.cast(images, tf.int32)
+        """Checks rank, shape, dtype and range of integer images `[batch, H, W, C]`;
+        returns them as int32 (`image_checks.check_integer_images`)."""
+        return check_integer_images(images, self.image_shape, self.num_levels)
 
     def log_prob(self, images, condition=None, training=False) -> tf.Tensor:
         """log p(x) = Σ_factors, nats `float32 [batch]` (unconditional: condition=None)."""
