@@ -79,7 +79,9 @@ def test_sharded_pipelines_together_read_the_perturbed_global_batch():
     ]
     for step in range(4):
         parts = np.stack([shards[i][step]["image"] for i in range(2)], axis=1)
-        np.testing.assert_array_equal(parts.reshape(whole[step]["image"].shape), whole[step]["image"])
+        np.testing.assert_array_equal(
+            parts.reshape(whole[step]["image"].shape), whole[step]["image"]
+        )
 
 
 def test_evaluation_passes_are_never_perturbed():

@@ -142,9 +142,7 @@ def _perturbed(stream, perturbation_rate, num_levels, seed, start_record, pipeli
         image = perturb_image(example["image"], perturbation_rate, num_levels, seed_pair)
         return {**example, "image": image}
 
-    return stream.enumerate().map(
-        perturb, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
+    return stream.enumerate().map(perturb, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def _check_image_size(dataset: str, image_size) -> Tuple[int, int]:
