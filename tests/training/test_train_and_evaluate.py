@@ -161,3 +161,33 @@ def test_validation_keeps_the_checkpoint_with_the_lowest_validation_bits(
     # A rerun of the finished run evaluates the selected checkpoint, not the newest.
     again = train_and_evaluate(config.to_dict(), str(tmp_path))
     assert again["test_bits_per_dim_now"] == pytest.approx(results["test_bits_per_dim"], abs=1e-6)
+
+
+def test_a_killed_dropout_run_resumes_to_the_weights_of_an_uninterrupted_one(
+    tmp_path, monkeypatch
+):
+    from tests.launch import training_runs as runs
+    from tf_pixelcnn.utils.progress_line import ProgressLine
+
+    config = _config(num_steps=8, checkpoint_every=4, log_every=4)
+    config.model.dropout_rate = 0.3
+    train_and_evaluate(config.to_dict(), str(tmp_path / "whole"))
+
+    class Killed(BaseException):
+        pass
+
+    real_update = ProgressLine.update
+
+    def killed_at_step_8(self, step, **metrics):  # after checkpoint 4, before 8
+        if step == 8:
+            raise Killed()
+        real_update(self, step, **metrics)
+
+    monkeypatch.setattr(ProgressLine, "update", killed_at_step_8)
+    with pytest.raises(Killed):
+        train_and_evaluate(config.to_dict(), str(tmp_path / "resumed"))
+    monkeypatch.undo()
+    results = train_and_evaluate(config.to_dict(), str(tmp_path / "resumed"))
+    assert results["resumed_from_step"] == 4
+    whole, resumed = (runs.final_weights(tmp_path / n) for n in ("whole", "resumed"))
+    assert runs.max_difference(whole, resumed) < 1e-6  # the dropout masks resumed too

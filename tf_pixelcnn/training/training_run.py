@@ -57,6 +57,9 @@ class TrainingRun:
         parts = {"model": self.model, "optimizer": self.optimizer, "step": self.step}
         if self.average is not None:
             parts["average"] = self.average
+        random_state = random_state_variables(self.model)
+        if random_state:  # dropout's generators: a resumed run draws the same masks
+            parts["random_state"] = random_state
         self.checkpoint = tf.train.Checkpoint(**parts)
         self.eval_step = make_distributed_eval_step(self.model, strategy)
         self.factor_bits: Dict[str, float] = {}
@@ -163,6 +166,17 @@ class TrainingRun:
             if latest and not self.chief
             else None,
         )
+
+
+def random_state_variables(model) -> list:
+    """The states of the model's random generators (`keras.random.SeedGenerator`, e.g. of
+    dropout layers): Keras keeps them out of `model.weights`, so `tf.train.Checkpoint`
+    would not save them and a resumed run would draw other dropout masks."""
+    states = []
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        for generator in getattr(layer, "_seed_generators", None) or []:
+            states.append(generator.state.value)  # the tf.Variable under the Keras one
+    return states
 
 
 def _check_mixed_float16_replicas(train_config, strategy) -> None:
