@@ -6,8 +6,8 @@ compresses to about −log2 p(x) bits plus a small header. The tables come from 
 sampler's incremental pass, teacher-forced when compressing and fed the decoded values
 when decompressing: the same compiled graph in both directions (`coded_pass`), so the
 decoder sees the encoder's tables bit for bit and the round trip is exact. Decompressing
-costs about what sampling costs (one pass, plus a Python call per step); so does
-compressing.
+costs about what sampling costs (one pass, plus a Python call per sub-pixel that hands
+its table to the coder); so does compressing.
 
 Model kinds:
 
@@ -27,9 +27,11 @@ The original `PixelCNN` has no cached pass: it is refused with a clear error. A
 mixed-precision model codes with its float32 copy (`models.float32_copy`), as
 `tpc.sample` samples with it.
 
-Compress and decompress on the same platform (the same TensorFlow build and device kind,
-e.g. CPU): the tables must be bit-identical, and other kernels round differently. A
-mismatch is detected (CRC of the images) and reported, not returned.
+Compress and decompress on the same platform (the same TensorFlow build, device kind and
+number of CPU threads): the tables must be bit-identical, and other kernels (or another
+split of a matrix product across threads) may round differently. A mismatch is detected
+(CRC of the images) and reported, not returned. A batch is one coded stream, decoded
+with the batch size it was coded with.
 """
 
 from typing import Optional
