@@ -1,20 +1,21 @@
 """Compresses PNGs losslessly with a trained PixelCNN, and back.
 
-    python launch/compress.py --workdir=/tmp/tf_pixelcnn_demo --input='digits/*.png' \
-        --output=/tmp/codes                       # -> /tmp/codes/<name>.tpcz
-    python launch/compress.py --workdir=/tmp/tf_pixelcnn_demo --decompress \
-        --input='/tmp/codes/*.tpcz' --output=/tmp/decoded    # -> /tmp/decoded/<name>.png
-    python launch/compress.py --model=model.keras --label=3 --input=... --output=...
+    python launch/compress.py --workdir=/tmp/tf_pixelcnn_demo --label=3 \
+        --input='threes/*.png' --output=/tmp/codes             # -> /tmp/codes/<name>.tpcz
+    python launch/compress.py --workdir=/tmp/tf_pixelcnn_demo --label=3 --decompress \
+        --input='/tmp/codes/*.tpcz' --output=/tmp/decoded      # -> /tmp/decoded/<name>.png
+    python launch/compress.py --model=model.keras --input=... --output=...
 
 Every image becomes its own file (`tf_pixelcnn.compression`: a 48-byte header, then about
-−log2 p(image) bits). PNG values are quantised to the model's levels as the training data
-are (`data.image_preprocessing.quantize`), and decompressed images are written with
-level ℓ at round(ℓ·255/(L−1)), so a PNG written by this tool (or by `launch/sample.py`)
-compresses and decompresses to the same file content. A PNG with more distinct values
-than the model has levels would lose information in that quantisation: it is refused,
-unless `--allow_lossy_quantization` (then the tool says how many pixels changed). Images
-must have the model's height, width and channels (a grayscale model takes an RGB PNG
-whose three channels are equal).
+−log2 p(image) bits). Class-conditional models (the demo's) take `--label`, the same both
+ways. PNG values are quantised to the model's levels as the training data are, and
+decompressed images are written with level ℓ at round(ℓ·255/(L−1))
+(`compression.png_levels`), so a PNG written by this tool (or by `launch/sample.py`)
+compresses and decompresses to the same pixels. A PNG with more distinct values than
+the model has levels would lose information in that quantisation: it is refused, unless
+`--allow_lossy_quantization` (then the tool says how many values changed). Images must
+have the model's height, width and channels (a grayscale model takes an RGB PNG whose
+three channels are equal).
 """
 
 import glob
@@ -32,7 +33,7 @@ with console.quiet_tensorflow_import():
 
     import tf_pixelcnn  # noqa: F401  (registers the Keras objects)
     from tf_pixelcnn import compression
-    from tf_pixelcnn.data.image_preprocessing import quantize
+    from tf_pixelcnn.compression.png_levels import levels_to_png_values, read_png_levels
     from tf_pixelcnn.training import workdir_model
     from tf_pixelcnn.utils.image_grid import write_png
     from tf_pixelcnn.utils.progress_line import ProgressLine
@@ -89,45 +90,6 @@ def condition_for(model):
     return np.array([_LABEL.value], np.int32)
 
 
-def to_png_values(levels: np.ndarray, num_levels: int) -> np.ndarray:
-    """Levels [0, L) -> uint8 PNG values: round(ℓ·255/(L−1)) (as `image_grid`)."""
-    return np.round(levels.astype(np.float64) * 255.0 / (num_levels - 1)).astype(np.uint8)
-
-
-def read_png_levels(path: str, image_shape, num_levels: int) -> np.ndarray:
-    """`int32 [H, W, C]` levels of a PNG; refuses lossy conversions (see the module doc)."""
-    pixels = tf.io.decode_png(tf.io.read_file(path)).numpy()  # uint8 (16-bit: scaled)
-    height, width, channels = image_shape
-    if pixels.shape[-1] in (2, 4):  # alpha
-        if not (pixels[..., -1] == 255).all():
-            raise ValueError(f"{path}: has transparent pixels; the model codes no alpha.")
-        pixels = pixels[..., :-1]
-    if pixels.shape[:2] != (height, width):
-        raise ValueError(
-            f"{path}: is {pixels.shape[0]}x{pixels.shape[1]}; the model codes "
-            f"{height}x{width} images (crop or resize it first: that is not lossless)."
-        )
-    if pixels.shape[-1] != channels:
-        equal = pixels.shape[-1] == 3 and (pixels == pixels[..., :1]).all()
-        if not (channels == 1 and equal):
-            raise ValueError(
-                f"{path}: has {pixels.shape[-1]} channels; the model codes {channels}."
-            )
-        pixels = pixels[..., :1]
-    levels = quantize(pixels, num_levels).numpy()
-    changed = int((to_png_values(levels, num_levels) != pixels).sum())
-    if changed:
-        message = (
-            f"{path}: {len(np.unique(pixels))} distinct values, more than the model's "
-            f"{num_levels} levels: quantising changes {changed} of {pixels.size} values "
-            "(lossy)"
-        )
-        if not _LOSSY.value:
-            raise ValueError(message + "; pass --allow_lossy_quantization to accept that.")
-        print(f"warning: {message}.")
-    return levels
-
-
 def output_paths(inputs, suffix):
     names = [os.path.splitext(os.path.basename(p))[0] + suffix for p in inputs]
     if len(set(names)) != len(names):
@@ -157,10 +119,14 @@ def main(argv):
         try:
             if _DECOMPRESS.value:
                 images = compression.decompress(model, data, condition)
-                write_png(output, to_png_values(images[0], model.num_levels))
+                write_png(output, levels_to_png_values(images[0], model.num_levels))
                 coded += len(data)
             else:
-                levels = read_png_levels(path, model.image_shape, model.num_levels)
+                levels, warning = read_png_levels(
+                    path, model.image_shape, model.num_levels, _LOSSY.value
+                )
+                if warning:
+                    print(f"warning: {warning}")
                 packed = compression.compress(model, levels[None], condition)
                 with tf.io.gfile.GFile(output, "wb") as f:
                     f.write(packed)
