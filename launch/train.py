@@ -3,10 +3,14 @@
 python launch/train.py --config=launch/configs/demo.py --workdir=/tmp/tf_pixelcnn_demo
 python launch/train.py --config=launch/configs/smoke.py --workdir=DIR \\
     --config.strategy=mirrored --config.num_cpu_devices=2 --config.train.num_steps=50
+python launch/train.py --config=launch/configs/digits_outliers.py --workdir=DIR
 
 Writes DIR/config.json (the resolved config; a different one left by an earlier run is
 kept as config.<n>.json), then runs tf_pixelcnn.training.train_and_evaluate; a second
-run with the same DIR resumes.
+run with the same DIR resumes. With `config.likelihood_ratio.enabled`, runs
+tf_pixelcnn.training.likelihood_ratio.train_likelihood_ratio instead: the model in DIR,
+its background model (inputs perturbed at `likelihood_ratio.perturbation_rate`) in
+DIR/background (its own config.json), then the `score` SavedModel in DIR/score_export.
 """
 
 import json
@@ -22,6 +26,7 @@ with console.quiet_tensorflow_import():
     import tensorflow as tf
 
     from tf_pixelcnn.data.record_source import DatasetNotPreparedError
+    from tf_pixelcnn.training import likelihood_ratio
     from tf_pixelcnn.training.strategies import chief_by_tf_config
     from tf_pixelcnn.training.train_and_evaluate import (
         CheckpointMismatchError,
@@ -60,10 +65,20 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     console.quiet_logs()
     config = json.loads(json.dumps(_CONFIG.value.to_dict(), default=list))
+    ratio = bool((config.get("likelihood_ratio") or {}).get("enabled"))
     if chief_by_tf_config():
         write_config(config, _WORKDIR.value)
+        if ratio:
+            rate = likelihood_ratio.perturbation_rate_of(config)
+            write_config(
+                likelihood_ratio.background_config(config, rate),
+                os.path.join(_WORKDIR.value, likelihood_ratio.BACKGROUND_DIRECTORY),
+            )
     try:
-        train_and_evaluate(config, _WORKDIR.value)
+        if ratio:
+            likelihood_ratio.train_likelihood_ratio(config, _WORKDIR.value)
+        else:
+            train_and_evaluate(config, _WORKDIR.value)
     except (NonFiniteLossError, DatasetNotPreparedError, CheckpointMismatchError) as error:
         sys.exit(f"train.py: {type(error).__name__}: {error}")  # exit code 1, no traceback
 
