@@ -1,5 +1,6 @@
 """Pyramid PixelCNN: exact decomposition over levels, a normalised density whose samples
-follow it, every level's sample the subsampled next one, causality, round trip, errors."""
+follow it, every level's sample the subsampled next one, causality, round trip, errors —
+for both factorisations of a level's new quarters (`quarters="raster"`, "independent")."""
 
 import itertools
 
@@ -14,6 +15,9 @@ from tests.models.test_autoregressive_image_model import sharpen_output
 from tf_pixelcnn import logistic_mixture
 from tf_pixelcnn.sampling import random_stream
 
+QUARTERS = pytest.mark.parametrize("quarters", ["raster", "independent"])
+NEW = ((0, 1), (1, 0), (1, 1))  # the quarters a level adds, in the model's order
+
 
 def _model(shape=(8, 4, 3), resolutions=3, levels=256, **kwargs):
     return tpc.PyramidPixelCNN(
@@ -27,12 +31,39 @@ def _images(batch=3, shape=(8, 4, 3), levels=256, seed=0):
     return np.random.default_rng(seed).integers(0, levels, (batch, *shape)).astype(np.int32)
 
 
-def test_log_prob_is_the_sum_of_the_levels_new_pixels_by_hand():
-    model = _model()
+def _quarter_condition(lower, quarter, levels=256):
+    """a_q by hand: the level below at (r, c), (r, c + 1), (r + 1, c), (r + 1, c + 1) (edge
+    repeated), then a one-hot of the quarter scaled to levels − 1."""
+    padded = np.pad(lower, [(0, 0), (0, 1), (0, 1), (0, 0)], mode="edge")
+    corners = [padded[:, :-1, :-1], padded[:, :-1, 1:], padded[:, 1:, :-1], padded[:, 1:, 1:]]
+    one_hot = np.zeros((*lower.shape[:3], 3), np.int32)
+    one_hot[..., quarter] = levels - 1
+    return np.concatenate([*corners, one_hot], axis=-1)
+
+
+def _independent_level_by_hand(model, level, image, lower):
+    """Σ_q log p_θ(quarter q | a_q): one term per new quarter, `[3, batch]`."""
+    return np.stack(
+        [
+            model.levels[level]
+            .log_prob(image[:, dr::2, dc::2], condition=_quarter_condition(lower, q))
+            .numpy()
+            for q, (dr, dc) in enumerate(NEW)
+        ]
+    )
+
+
+@QUARTERS
+def test_log_prob_is_the_sum_of_the_levels_new_pixels_by_hand(quarters):
+    model = _model(quarters=quarters)
     images = _images()
     x2, x1, x0 = images, images[:, ::2, ::2], images[:, ::4, ::4]  # 8x4, 4x2, 2x1
     by_hand = model.levels[0].log_prob(x0)
     for level, image, lower in ((1, x1, x0), (2, x2, x1)):
+        if quarters == "independent":  # three 2x1 / 4x2 quarters given the level below
+            assert model.levels[level].image_shape == lower.shape[1:]
+            by_hand += _independent_level_by_hand(model, level, image, lower).sum(axis=0)
+            continue
         params = model.levels[level](image, condition=lower)
         pixel = logistic_mixture.pixel_log_prob(params, image, 3, 256).numpy()
         pixel[:, ::2, ::2] = 0.0  # copied from the level below: not modelled
@@ -53,8 +84,9 @@ def _every_image(shape, levels):
     return np.array(list(values), np.int32).reshape(-1, *shape)
 
 
-def test_sums_to_one_by_enumeration_and_samples_follow_it():
-    model = _model((2, 2, 1), resolutions=2, levels=8)
+@QUARTERS
+def test_sums_to_one_by_enumeration_and_samples_follow_it(quarters):
+    model = _model((2, 2, 1), resolutions=2, levels=8, quarters=quarters)
     for level in model.levels:
         sharpen_output(level, scale=1.0)
     images = _every_image((2, 2, 1), 8)  # 4096 images
@@ -69,24 +101,49 @@ def test_sums_to_one_by_enumeration_and_samples_follow_it():
     assert p > 1e-3, p
 
 
-def test_rgb_pyramid_sums_to_one_by_enumeration():
-    model = _model((2, 2, 3), resolutions=2, levels=2)
+@QUARTERS
+def test_rgb_pyramid_sums_to_one_by_enumeration(quarters):
+    model = _model((2, 2, 3), resolutions=2, levels=2, quarters=quarters)
     images = _every_image((2, 2, 3), 2)  # 4096 images
     total = np.exp(model.log_prob(images).numpy().astype(np.float64)).sum()
     np.testing.assert_allclose(total, 1.0, rtol=1e-5)
 
 
-def test_every_conditional_level_is_causal_in_x():
-    model = _model()
-    for level, shape in zip(model.levels[1:], model.level_shapes[1:]):
+@QUARTERS
+def test_every_conditional_level_is_causal_in_x(quarters):
+    model = _model(quarters=quarters)
+    for level in model.levels[1:]:  # raster: the HxW image; independent: one quarter
         lower = _images(2, level.condition_image_shape, seed=4)
-        test_case.assert_pixel_causal(level, shape, condition=lower, full_receptive_field=False)
+        test_case.assert_pixel_causal(
+            level, level.image_shape, condition=lower, full_receptive_field=False
+        )
     test_case.assert_pixel_causal(model.levels[0], model.level_shapes[0])
 
 
+def test_independent_quarters_see_only_the_level_below():
+    """Changing one new quarter of the top level changes its own term and nothing else:
+    the other two quarters' terms and every lower level's are unchanged."""
+    model = _model(quarters="independent")
+    images = _images()
+    changed = images.copy()
+    changed[:, 1::2, 0::2] = _images(seed=9)[:, 1::2, 0::2]  # quarter 1 of the 8x4 level
+    before, after = model.factor_log_probs(images), model.factor_log_probs(changed)
+    for name in ("2x1", "4x2"):
+        np.testing.assert_array_equal(before[name], after[name])
+    lower = images[:, ::2, ::2]
+    terms_before = _independent_level_by_hand(model, 2, images, lower)
+    terms_after = _independent_level_by_hand(model, 2, changed, lower)
+    np.testing.assert_array_equal(terms_before[[0, 2]], terms_after[[0, 2]])
+    assert np.all(terms_before[1] != terms_after[1])
+    np.testing.assert_allclose(
+        after["8x4"] - before["8x4"], terms_after[1] - terms_before[1], rtol=1e-4, atol=1e-3
+    )
+
+
+@QUARTERS
 @pytest.mark.parametrize("mode, reduction", [("sample", 0.0), ("sample", 1.0), ("map", 0.0)])
-def test_every_level_is_the_next_one_subsampled_and_cached_equals_naive(mode, reduction):
-    model = _model()
+def test_every_level_is_the_next_one_subsampled_and_cached_equals_naive(mode, reduction, quarters):
+    model = _model(quarters=quarters)
     seeds = random_stream.per_image_seeds((7, 8), 3)
     uniform = random_stream.uniform_noise(seeds, (model.stream_size,))
     levels = model.draw_levels(uniform, "cached", reduction, mode)
@@ -108,11 +165,17 @@ def test_every_level_is_the_next_one_subsampled_and_cached_equals_naive(mode, re
     np.testing.assert_array_equal(from_lowest[:, ::4, ::4], levels[0])
 
 
-def test_keras_round_trip():
-    model = _model()
+@QUARTERS
+def test_keras_round_trip(quarters):
+    model = _model(quarters=quarters)
     images = _images()
     loaded = test_case.keras_round_trip(model)
     assert isinstance(loaded, tpc.PyramidPixelCNN) and loaded.get_config() == model.get_config()
+    assert loaded.quarters == quarters
+    # The default leaves the config as it was before the option (old configs, digests).
+    assert ("quarters" in model.get_config()) == (quarters != "raster")
+    clone = tpc.PyramidPixelCNN.from_config(model.get_config())
+    assert clone.quarters == quarters
     np.testing.assert_allclose(loaded.log_prob(images), model.log_prob(images), rtol=1e-6)
     np.testing.assert_array_equal(
         loaded.sample(num_samples=2, seed=(1, 2)), model.sample(num_samples=2, seed=(1, 2))
@@ -137,6 +200,17 @@ def test_bad_input_is_named():
         model.copy_factor_weights("16x8", model)
     with pytest.raises(ValueError, match="of the same configuration"):
         model.copy_factor_weights("8x4", _model(levels=17))
+    with pytest.raises(ValueError, match="of the same configuration"):
+        model.copy_factor_weights("8x4", _model(quarters="independent"))
+    with pytest.raises(ValueError, match="quarters must be one of .* Received: quarters='rows'"):
+        _model(quarters="rows")
+    independent = _model(quarters="independent")
+    with pytest.raises(ValueError, match="integer images"):
+        independent.sample_given(np.zeros((1, 4, 2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"one of \[\(2, 1, 3\), \(4, 2, 3\)\]"):
+        independent.sample_given(np.zeros((1, 8, 4, 3), np.int32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"values in \[0, num_levels=256\)"):
+        independent.sample_given(np.full((1, 4, 2, 3), 256, np.int32))
 
 
 def test_copy_factor_weights_takes_one_level_only():

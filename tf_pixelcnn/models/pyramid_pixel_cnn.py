@@ -10,7 +10,12 @@ from tf_pixelcnn import logistic_mixture
 from tf_pixelcnn.layers.numbered_layers import numbered_layers, set_numbered_layers
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
+from tf_pixelcnn.models.image_checks import check_integer_images
 from tf_pixelcnn.sampling.sample import draw_mixture_images
+
+QUARTERS = ("raster", "independent")
+# (row, column) offsets in each 2×2 block of the three quarters a level adds, in order.
+NEW_QUARTERS = ((0, 1), (1, 0), (1, 1))
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
@@ -18,13 +23,37 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
     """p(x) = p(x⁽⁰⁾) ∏_{i ≥ 1} p(x⁽ⁱ⁾ | x⁽ⁱ⁻¹⁾) over a pyramid of resolutions, lowest first.
 
     x⁽ⁱ⁻¹⁾ is x⁽ⁱ⁾ subsampled by 2: its pixels (2r, 2c). So the known quarter of x⁽ⁱ⁾ is
-    copied from x⁽ⁱ⁻¹⁾, and level i models the other three quarters: a lightweight
-    `GatedPixelCNN` with a logistic-mixture output conditioned on x⁽ⁱ⁻¹⁾ through an
-    `ImageConditionNetwork` (no causal masks; one down- and up-sampling level). Each
-    level's likelihood counts only its new pixels, so log p(x) = Σ_i log p(level i) is
-    exact and the subsampled sample of every level is exactly the level below. (The paper
-    does not say how it downsamples; subsampling is what makes p(x | x̂) consistent with
-    x̂ without truncated sampling.) Sampling starts at the lowest resolution.
+    copied from x⁽ⁱ⁻¹⁾, and level i models the other three quarters with a lightweight
+    `GatedPixelCNN` with a logistic-mixture output conditioned on an image made from
+    x⁽ⁱ⁻¹⁾ through an `ImageConditionNetwork` (no causal masks; one down- and up-sampling
+    level). Each level's likelihood counts only its new pixels, so log p(x) = Σ_i log p(level
+    i) is exact and the subsampled sample of every level is exactly the level below. (The
+    paper does not say how it downsamples; subsampling is what makes p(x | x̂) consistent
+    with x̂ without truncated sampling.) The lowest level x⁽⁰⁾ is an unconditional Gated
+    PixelCNN in raster order. Sampling starts at the lowest resolution.
+
+    `quarters` chooses how a level i ≥ 1 of size H×W factorises its three new quarters
+    (x⁽ⁱ⁻¹⁾ is h×w = H/2×W/2):
+
+    - `"raster"` (the default; the paper's): one conditional Gated PixelCNN on the H×W
+      image in raster order, p(x⁽ⁱ⁾ | x⁽ⁱ⁻¹⁾) = ∏_{(r, c) not both even}
+      p(x_{r,c} | x_{<(r,c)}, x⁽ⁱ⁻¹⁾); its network still steps through the known pixels
+      when sampling (H·W steps per level).
+    - `"independent"`: the three quarters q ∈ {x[0::2, 1::2], x[1::2, 0::2],
+      x[1::2, 1::2]} (in that order, each h×w×C) are conditionally independent given
+      x⁽ⁱ⁻¹⁾, and each is a raster-order image of one conditional Gated PixelCNN on the
+      h×w grid, shared by the three: p(x⁽ⁱ⁾ | x⁽ⁱ⁻¹⁾) = ∏_q ∏_{(r, c)}
+      p_θ(q_{r,c} | q_{<(r,c)}, a_q(x⁽ⁱ⁻¹⁾)). Its condition image a_q, integer
+      `[h, w, 4C + 3]`, holds at (r, c) the four pixels of x⁽ⁱ⁻¹⁾ around the quarter's
+      pixel (2r + dr, 2c + dc) — x⁽ⁱ⁻¹⁾ at (r, c), (r, c + 1), (r + 1, c), (r + 1, c + 1),
+      the last row and column repeated at the border — and a one-hot of q (0 or
+      num_levels − 1). Every factor is a normalised density of its quarter, so the level
+      (and the pyramid) stays exact and normalised; the three quarters are drawn in one
+      batched pass of the cached sampler (batch 3B): H·W/4 steps per level instead of
+      H·W. What it gives up: within a level, a quarter's pixels no longer depend on the
+      other two quarters' pixels (only through x⁽ⁱ⁻¹⁾), so the likelihood is somewhat
+      worse than `"raster"` at the same size (see notes/readme_pyramid.md). Lossless
+      compression handles `"raster"` only.
 
     Args:
         image_shape: `(H, W, C)`; H and W divisible by 2^(num_resolutions − 1).
@@ -38,16 +67,25 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         condition_hidden_filters, condition_layers_per_resolution: Width and depth of
             each f_w (`ImageConditionNetwork`'s `hidden_filters`, `layers_per_resolution`).
         dropout_rate: Dropout of every level in training (see `GatedBlock`).
+        quarters: `"raster"` or `"independent"`, the factorisation of each level's new
+            quarters (above).
 
     Example:
         >>> model = PyramidPixelCNN((16, 16, 3), num_resolutions=3, base_num_layers=2,
         ...                         base_filters=8, num_layers=2, filters=8)
         >>> sorted(model.factor_models)
         ['16x16', '4x4', '8x8']
+        >>> fast = PyramidPixelCNN((16, 16, 3), num_resolutions=3, base_num_layers=2,
+        ...                        base_filters=8, num_layers=2, filters=8,
+        ...                        quarters="independent")
+        >>> fast.levels[2].image_shape  # each quarter of the 16×16 level
+        (8, 8, 3)
 
     References:
         Kolesnikov & Lampert 2017, "PixelCNN Models with Auxiliary Variables for Natural
-        Image Modeling", ICML, §3.2 and §4.3 (CelebA 8×8 → 128×128).
+        Image Modeling", ICML, §3.2 and §4.3 (CelebA 8×8 → 128×128). Grouping a level's
+        pixels by their offset in the 2×2 block: Reed et al. 2017, "Parallel Multiscale
+        Autoregressive Density Estimation", ICML (here each group keeps raster order).
     """
 
     temperature_applies_to = None  # logistic mixtures only: log_scale_reduction, map
@@ -67,9 +105,14 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         condition_hidden_filters: int = 32,
         condition_layers_per_resolution: int = 1,
         dropout_rate: float = 0.0,
+        quarters: str = "raster",
         **kwargs,
     ):
         super().__init__(image_shape, num_levels, **kwargs)
+        if quarters not in QUARTERS:
+            raise ValueError(
+                f"quarters must be one of {QUARTERS}. Received: quarters={quarters!r}."
+            )
         height, width, channels = self.image_shape
         factor = 2 ** (num_resolutions - 1)
         if num_resolutions < 2 or height % factor or width % factor:
@@ -87,6 +130,7 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         self.condition_hidden_filters = condition_hidden_filters
         self.condition_layers_per_resolution = condition_layers_per_resolution
         self.dropout_rate = dropout_rate
+        self.quarters = quarters
         shapes = [
             (height // 2 ** (num_resolutions - 1 - i), width // 2 ** (num_resolutions - 1 - i),
              channels)
@@ -107,15 +151,20 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
             )
         ]
         for i in range(1, num_resolutions):
+            if quarters == "raster":  # the H×W image, conditioned on x⁽ⁱ⁻¹⁾
+                modelled, condition = shapes[i], shapes[i - 1]
+            else:  # each h×w quarter, conditioned on its corners and its index
+                modelled = shapes[i - 1]
+                condition = (*shapes[i - 1][:2], 4 * channels + len(NEW_QUARTERS))
             levels.append(
                 GatedPixelCNN(
-                    shapes[i],
+                    modelled,
                     num_layers=num_layers,
                     filters=filters,
                     kernel_size=kernel_size,
                     num_levels=num_levels,
                     num_mixture_components=num_mixture_components,
-                    condition_image_shape=shapes[i - 1],
+                    condition_image_shape=condition,
                     condition_image_levels=num_levels,
                     spatial_condition_filters=condition_filters,
                     condition_image_hidden_filters=condition_hidden_filters,
@@ -157,11 +206,42 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         columns = tf.range(width) % 2 == 0
         return tf.logical_and(rows[:, None], columns[None, :])
 
+    def new_quarters(self, image) -> tf.Tensor:
+        """The three quarters a level adds, stacked quarter-major: `[3·batch, h, w, C]`
+        (x[0::2, 1::2] of every image, then x[1::2, 0::2], then x[1::2, 1::2])."""
+        return tf.concat([image[:, dr::2, dc::2] for dr, dc in NEW_QUARTERS], axis=0)
+
+    def quarter_conditions(self, lower) -> tf.Tensor:
+        """`quarters="independent"`: the condition images a_q of the three quarters over
+        x⁽ⁱ⁻¹⁾ `[batch, h, w, C]`, integer `[3·batch, h, w, 4C + 3]`, quarter-major:
+        x⁽ⁱ⁻¹⁾ at (r, c), (r, c + 1), (r + 1, c), (r + 1, c + 1) (the last row and column
+        repeated), then a one-hot of the quarter with values 0 or num_levels − 1."""
+        lower = tf.cast(lower, tf.int32)
+        right = tf.concat([lower[:, :, 1:], lower[:, :, -1:]], axis=2)  # (B, h, w, C)
+        below = tf.concat([lower[:, 1:], lower[:, -1:]], axis=1)
+        diagonal = tf.concat([below[:, :, 1:], below[:, :, -1:]], axis=2)
+        corners = tf.concat([lower, right, below, diagonal], axis=-1)  # (B, h, w, 4C)
+        on = tf.fill(tf.shape(lower[..., :1]), self.num_levels - 1)  # (B, h, w, 1)
+        off = tf.zeros_like(on)
+        return tf.concat(
+            [
+                tf.concat([corners, *(on if k == q else off for k in range(3))], axis=-1)
+                for q in range(len(NEW_QUARTERS))
+            ],
+            axis=0,
+        )  # (3B, h, w, 4C + 3)
+
     def level_log_prob(self, index: int, image, lower=None, training=False) -> tf.Tensor:
         """log p(x⁽ⁱ⁾ | x⁽ⁱ⁻¹⁾) in nats `[batch]`: the level's new pixels only."""
         model = self.levels[index]
         if index == 0:
             return model.log_prob(image, training=training)
+        if self.quarters == "independent":
+            log_p = model.log_prob(
+                self.new_quarters(image), condition=self.quarter_conditions(lower),
+                training=training,
+            )  # fmt: skip  # (3B,)
+            return tf.reduce_sum(tf.reshape(log_p, [len(NEW_QUARTERS), -1]), axis=0)
         params = model(image, condition=lower, training=training)
         pixel = logistic_mixture.pixel_log_prob(
             params, image, self.num_mixture_components, self.num_levels
@@ -190,7 +270,12 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
     # --- Sampling -----------------------------------------------------------------------
 
     def _level_stream_sizes(self) -> List[int]:
-        return [h * w * (1 + c) for h, w, c in self.level_shapes]
+        """Uniforms per image of each level: 1 + C per modelled pixel (raster: the known
+        quarter's too, unused; independent: the three quarters, one after the other)."""
+        sizes = [h * w * (1 + c) for h, w, c in self.level_shapes]
+        if self.quarters == "independent":
+            sizes[1:] = [3 * size // 4 for size in sizes[1:]]
+        return sizes
 
     @property
     def stream_size(self) -> int:
@@ -214,10 +299,26 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
     def given_stream_size_for(self, auxiliary_shape) -> int:
         return sum(self._level_stream_sizes()[self.given_level(auxiliary_shape) + 1 :])
 
-    def _draw_level(self, index, lower, uniform, method, log_scale_reduction, mixture_mode):
+    def draw_level(self, index, lower, uniform, method, log_scale_reduction=0.0,
+                   mixture_mode="sample"):  # fmt: skip
+        """Level `index` `int32 [batch, H, W, C]` given the level below (`lower`, None for
+        level 0), from its part of the random stream `[batch, stream size of the level]`."""
         height, width, channels = self.level_shapes[index]
-        uniform = tf.reshape(uniform, [-1, height, width, 1 + channels])
         model = self.levels[index]
+        if index and self.quarters == "independent":
+            h, w = height // 2, width // 2
+            uniform = tf.reshape(uniform, [-1, len(NEW_QUARTERS), h, w, 1 + channels])
+            uniform = tf.reshape(
+                tf.transpose(uniform, [1, 0, 2, 3, 4]), [-1, h, w, 1 + channels]
+            )  # (3B, h, w, 1 + C), quarter-major
+            drawn = draw_mixture_images(
+                model, uniform, self.quarter_conditions(lower), method, log_scale_reduction,
+                mixture_mode,
+            )  # fmt: skip  # (3B, h, w, C)
+            return self.interleave(
+                lower, tf.reshape(drawn, [len(NEW_QUARTERS), -1, h, w, channels])
+            )
+        uniform = tf.reshape(uniform, [-1, height, width, 1 + channels])
         if index == 0:
             return draw_mixture_images(
                 model, uniform, None, method, log_scale_reduction, mixture_mode
@@ -233,12 +334,23 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
 
         return draw_mixture_images(model, uniform, lower, method, draw_pixel=draw_pixel)
 
+    @staticmethod
+    def interleave(lower, quarters) -> tf.Tensor:
+        """The H×W image `[batch, 2h, 2w, C]` from x⁽ⁱ⁻¹⁾ `[batch, h, w, C]` (its even rows
+        and columns) and the new quarters `[3, batch, h, w, C]` (`NEW_QUARTERS` order)."""
+        lower = tf.cast(lower, tf.int32)
+        height, width, channels = (int(d) for d in lower.shape[1:])
+        top = tf.stack([lower, quarters[0]], axis=3)  # (B, h, w, 2, C): rows 2r
+        bottom = tf.stack([quarters[1], quarters[2]], axis=3)  # rows 2r + 1
+        blocks = tf.stack([top, bottom], axis=2)  # (B, h, 2, w, 2, C)
+        return tf.reshape(blocks, [-1, 2 * height, 2 * width, channels])
+
     def draw_levels(self, uniform, method, log_scale_reduction=0.0, mixture_mode="sample"):
         """The sample at every resolution, lowest first (the last is `draw`'s image)."""
         images, start = [], 0
         for index, size in enumerate(self._level_stream_sizes()):
             images.append(
-                self._draw_level(
+                self.draw_level(
                     index, images[-1] if images else None, uniform[:, start : start + size],
                     method, log_scale_reduction, mixture_mode,
                 )
@@ -255,13 +367,22 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         from 8×8 up to 128×128, say), from `uniform` `[batch, given_stream_size_for]`."""
         auxiliary = tf.convert_to_tensor(auxiliary)
         index = self.given_level(auxiliary.shape[1:])
-        checked = self.levels[index + 1].condition_image(auxiliary)  # dtype and range
+        if self.quarters == "raster":
+            checked = self.levels[index + 1].condition_image(auxiliary)  # dtype and range
+        else:
+            if not auxiliary.dtype.is_integer:
+                raise ValueError(
+                    f"sample_given takes integer images [batch, "
+                    f"{', '.join(map(str, auxiliary.shape[1:]))}] in [0, {self.num_levels}). "
+                    f"Received: dtype={auxiliary.dtype.name}."
+                )
+            checked = check_integer_images(auxiliary, auxiliary.shape[1:], self.num_levels)
         with tf.control_dependencies([checked]):
             image = tf.cast(auxiliary, tf.int32)
         start = 0
         for level in range(index + 1, self.num_resolutions):
             size = self._level_stream_sizes()[level]
-            image = self._draw_level(
+            image = self.draw_level(
                 level, image, uniform[:, start : start + size], method, log_scale_reduction,
                 mixture_mode,
             )  # fmt: skip
@@ -269,6 +390,9 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         return image
 
     def get_config(self):
+        # `quarters` only when not the default: a "raster" pyramid's config (and the
+        # config digest of data compressed with it) is what it was before the option.
+        extra = {} if self.quarters == "raster" else {"quarters": self.quarters}
         return {
             **super().get_config(),
             "num_resolutions": self.num_resolutions,
@@ -282,4 +406,5 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
             "condition_hidden_filters": self.condition_hidden_filters,
             "condition_layers_per_resolution": self.condition_layers_per_resolution,
             "dropout_rate": self.dropout_rate,
+            **extra,
         }
