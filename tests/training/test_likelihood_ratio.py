@@ -2,6 +2,7 @@
 background run that resumes exactly (perturbed inputs keyed by seed and position)."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -69,6 +70,11 @@ def test_trains_both_exports_the_score_and_a_rerun_writes_nothing(tmp_path):
     assert again["score_export"] == results["score_export"]
     assert not again["score_export_written"]
     assert _files(tmp_path) == before
+
+    # A background model retrained from scratch reuses the checkpoint names: exported anew.
+    shutil.rmtree(tmp_path / "run" / "background")
+    retrained = lr.train_likelihood_ratio(_config(), workdir, say=lambda _: None)
+    assert retrained["score_export"] == f"{workdir}/score_export/2"
 
 
 def _files(directory):

@@ -17,7 +17,9 @@ cancels them. A low score flags an outlier.
 Each run is resumable as any run (a killed run restarted with the same config continues
 where it stopped, then the other one runs). A rerun of a finished pair writes nothing:
 both runs only evaluate, and the export is skipped when the newest version under
-`score_export/` was written from the same two checkpoints.
+`score_export/` was written from the same two checkpoints. A new version is written
+whenever either model was (re)trained in this call, or no version holds the pair yet (a
+run stopped between training and export).
 """
 
 import copy
@@ -121,6 +123,10 @@ def train_likelihood_ratio(
         "score_export_written": False,
     }
     if chief:
+        # A finished run only evaluates and says so with "test_bits_per_dim_now".
+        trained = any(
+            "test_bits_per_dim_now" not in run for run in (model_results, background_results)
+        )
         path, written = export_score_model(
             workdir,
             model_results["model_checkpoint"],
@@ -128,6 +134,7 @@ def train_likelihood_ratio(
             rate,
             max_batch=(config.get("export") or {}).get("max_batch") or None,
             say=say,
+            force=trained,
         )
         results.update(score_export=path, score_export_written=written)
     return results
@@ -140,10 +147,12 @@ def export_score_model(
     perturbation_rate: float,
     max_batch: Optional[int] = None,
     say: Callable[[str], None] = print,
+    force: bool = False,
 ) -> Tuple[str, bool]:
     """The next version of `workdir/score_export/` from the two checkpoints (Polyak
     averages where the runs keep them, as their own model.keras), unless the newest
-    version was written from the same checkpoints.
+    version was written from the same checkpoints and not `force` (a checkpoint path
+    names a step, not weights: a model retrained from scratch reuses the names).
 
     Returns:
         `(path of the version, whether it was written now)`.
@@ -156,7 +165,7 @@ def export_score_model(
         "background_checkpoint": _relative(background_checkpoint, background_workdir),
     }
     versions = versioned_directory.existing_versions(export_base)
-    if versions:
+    if versions and not force:
         newest = os.path.join(export_base, str(versions[-1]))
         metadata = read_export_metadata(newest) or {}
         if metadata.get("likelihood_ratio") == source:
