@@ -4,13 +4,13 @@ Compression runs the pass teacher-forced (the handler returns the true values an
 each sub-pixel's probability table to the entropy encoder); decompression runs the very
 same compiled graph with a handler that decodes each value from its table. So both see
 bit-identical tables: the same operations, shapes and inputs. The tables are computed in
-the graph, as unnormalised log-probabilities `float32 [B, L]`:
+the graph, as unnormalised probabilities `float32 [B, L]`:
 
-- softmax outputs: the logits of the sub-pixel;
+- softmax outputs: exp(logits − max) of the sub-pixel;
 - logistic mixtures: channel c of a pixel given the channels before it,
-  log Σ_k w_k P_k(v | x_<c), with the component posterior w after the earlier channels
-  (`logistic_mixture.log_interval_mass`, exact in log space) — the product over channels
-  is `logistic_mixture.pixel_log_prob`;
+  Σ_k w_k P_k(v | x_<c), with the component posterior w after the earlier channels and
+  P_k the discretized logistic with the coupled mean (`bin_masses`) — the product over
+  channels is `logistic_mixture.pixel_log_prob`;
 - with `grayscale_levels` (the Grayscale PixelCNN's colour model, conditioned on x̂): the
   same restricted to the channel's interval given x̂ (`grayscale_levels.channel_bounds`),
   as `truncated_logistic_mixture` — values outside it get no mass.
@@ -32,14 +32,12 @@ from tf_pixelcnn import logistic_mixture
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.sampling.cached import cached_sample
 
-OUTSIDE = -1e30  # log-table entry of a value outside a truncated interval (exp: 0)
-
 
 class StepHandler:
     """Provides the value of every sub-pixel of a pass (`compression.handlers`)."""
 
-    def subpixel(self, log_table: np.ndarray, row: int, column: int, channel: int):
-        """`log_table float32 [B, L]` (unnormalised log-probabilities) -> `int32 [B]`."""
+    def subpixel(self, table: np.ndarray, row: int, column: int, channel: int):
+        """`table float32 [B, L]` (unnormalised probabilities) -> `int32 [B]`."""
         raise NotImplementedError
 
 
@@ -54,12 +52,41 @@ def condition_spec(model: GatedPixelCNN) -> Optional[tf.TensorSpec]:
     return None
 
 
+def bin_masses(means, log_scales, num_levels: int) -> tf.Tensor:
+    """P(v) for every value v of discretized logistics, `float32 [..., L]` (edge bins open).
+
+    P(v) = σ(z_{v+1}) − σ(z_v) over the bin's scaled edges z (z_0 = −∞, z_L = +∞). A bin
+    below the mean takes the difference of two small CDF values, a bin above it the
+    difference of two small survival values σ(−z), so no bin loses its relative precision
+    to cancellation; one exp per edge (the sampler's cost, not a log-space table's).
+
+    Args:
+        means, log_scales: `[B, K]`.
+    """
+    edges = tf.range(1, num_levels, dtype=tf.float32) * (2.0 / (num_levels - 1))
+    edges = edges - 1.0 - 1.0 / (num_levels - 1)  # (L − 1,): between bins v − 1 and v
+    z = (edges - means[..., None]) * tf.exp(-log_scales)[..., None]  # (B, K, L − 1)
+    z = tf.pad(z, [[0, 0], [0, 0], [1, 1]])  # (B, K, L + 1); the ends: below
+    first = tf.one_hot(0, num_levels + 1, on_value=-np.inf, off_value=0.0)
+    last = tf.one_hot(num_levels, num_levels + 1, on_value=np.inf, off_value=0.0)
+    z = z + first + last  # z_0 = −∞, z_L = +∞
+    small = tf.exp(-tf.abs(z))
+    large = 1.0 / (1.0 + small)  # max(σ(z), σ(−z))
+    small = small * large  # min(σ(z), σ(−z)): σ(z) below the mean, σ(−z) above
+    left, right = z[..., :-1], z[..., 1:]
+    below = small[..., 1:] - small[..., :-1]  # both edges below the mean: Δ CDF
+    above = small[..., :-1] - small[..., 1:]  # both above: Δ survival
+    straddling = large[..., 1:] - small[..., :-1]  # σ(z_{v+1}) − σ(z_v), z_v < 0 ≤ z_{v+1}
+    masses = tf.where(right < 0, below, tf.where(left >= 0, above, straddling))
+    return tf.maximum(masses, 0.0)
+
+
 def mixture_pixel(params, num_components, channels, num_levels, value_of, bounds=None):
-    """A pixel's channels one after the other from their exact conditional log-tables.
+    """A pixel's channels one after the other from their exact conditional tables.
 
     Args:
         params: `[B, P]` mixture parameters.
-        value_of: `value_of(channel, log_table [B, L]) -> int32 [B]`.
+        value_of: `value_of(channel, table [B, L]) -> int32 [B]`.
         bounds: `bounds(earlier_values) -> (low, high)` int `[B]`, or None.
 
     Returns:
@@ -76,18 +103,24 @@ def mixture_pixel(params, num_components, channels, num_levels, value_of, bounds
         for j in range(c):
             mean = mean + coupling[..., pair] * scaled[j][..., None]
             pair += 1
-        log_p = logistic_mixture.log_interval_mass(
-            mean[..., None], log_scales[..., c, None], every_value, every_value, num_levels
-        )  # log P_k(v | x_<c): (B, K, L)
-        log_table = tf.reduce_logsumexp(log_weights[..., None] + log_p, axis=-2)  # (B, L)
+        masses = bin_masses(mean, log_scales[..., c], num_levels)  # P_k(v | x_<c): (B, K, L)
+        weights = tf.exp(log_weights - tf.reduce_max(log_weights, axis=-1, keepdims=True))
+        table = tf.matmul(weights[:, None, :], masses)[:, 0]  # (B, L) ∝ p(v | x_<c)
         if bounds is not None:
             low, high = bounds(values)
             outside = tf.logical_or(
                 every_value < low[..., None], every_value > high[..., None]
             )
-            log_table = tf.where(outside, OUTSIDE, log_table)
-        value = value_of(c, log_table)  # (B,)
-        log_weights = log_weights + tf.gather(log_p, value, axis=-1, batch_dims=1)
+            table = tf.where(outside, 0.0, table)
+            # Every allowed value underflowed (far in every component's tail): uniform
+            # over the interval, the same way both directions.
+            empty = tf.reduce_sum(table, axis=-1, keepdims=True) <= 0.0
+            table = tf.where(empty, tf.cast(tf.logical_not(outside), tf.float32), table)
+        value = value_of(c, table)  # (B,)
+        # The posterior over components given x_≤c (floored: a value in the far tail of
+        # every component leaves the weights as they were, the same way both directions).
+        mass = tf.gather(masses, value, axis=-1, batch_dims=1)  # (B, K)
+        log_weights = log_weights + tf.math.log(tf.maximum(mass, 1e-37))
         values.append(value)
         scaled.append(logistic_mixture.scale_values(value, num_levels))
     return tf.stack(values, axis=-1)
@@ -124,19 +157,19 @@ class CodedPass:
         else:
             self._function = tf.function(self._run, input_signature=[uniform_spec, spec])
 
-    def _call(self, log_table, row, column, channel):
+    def _call(self, table, row, column, channel):
         try:
-            values = self._handler.subpixel(log_table, int(row), int(column), int(channel))
+            values = self._handler.subpixel(table, int(row), int(column), int(channel))
             return np.asarray(values, np.int32)
         except BaseException as error:  # re-raised by `run`, not as a wrapped op error
             self._error = error
             raise
 
-    def _value(self, log_table, row, column, channel):
+    def _value(self, table, row, column, channel):
         value = tf.numpy_function(
-            self._call, [log_table, row, column, tf.constant(channel)], tf.int32, stateful=True
+            self._call, [table, row, column, tf.constant(channel)], tf.int32, stateful=True
         )
-        return tf.ensure_shape(value, log_table.shape[:1])
+        return tf.ensure_shape(value, table.shape[:1])
 
     def _run(self, uniform, condition):
         model = self._model()
@@ -144,7 +177,8 @@ class CodedPass:
 
         def subpixel(logits, u, row, column, channel):
             del u
-            return self._value(logits, row, column, channel)
+            table = tf.exp(logits - tf.reduce_max(logits, axis=-1, keepdims=True))  # (B, L)
+            return self._value(table, row, column, channel)
 
         def pixel(params, u, row, column):
             del u
@@ -156,7 +190,7 @@ class CodedPass:
                 )
             return mixture_pixel(
                 params, model.num_mixture_components, channels, levels,
-                lambda c, log_table: self._value(log_table, row, column, c), bounds,
+                lambda c, table: self._value(table, row, column, c), bounds,
             )  # fmt: skip
 
         return cached_sample(

@@ -18,12 +18,6 @@ from tf_pixelcnn.compression.coded_pass import StepHandler
 CATEGORICAL = constriction.stream.model.Categorical(perfect=False)
 
 
-def table_from_log(log_table: np.ndarray) -> np.ndarray:
-    """`float64 [B, L]` ∝ exp(log_table) (unnormalised: the coder rescales)."""
-    log_table = np.asarray(log_table, np.float64)
-    return np.exp(log_table - log_table.max(axis=-1, keepdims=True))
-
-
 class SymbolStream:
     """A range coder over the sub-pixels of one or more passes, in the order they run.
 
@@ -37,7 +31,6 @@ class SymbolStream:
             self._coder = constriction.stream.queue.RangeDecoder(compressed)
         else:
             self._coder = constriction.stream.queue.RangeEncoder()
-        self.ideal_bits = 0.0  # Σ −log2 of the tables' probabilities of the coded values
 
     def code(self, table: np.ndarray, truth: Optional[np.ndarray]) -> np.ndarray:
         """Encodes `truth` `int [B]` with `table` `[B, L]` (or decodes it); returns it."""
@@ -47,8 +40,6 @@ class SymbolStream:
         else:
             values = np.ascontiguousarray(truth, np.int32)
             self._coder.encode(values, CATEGORICAL, table)
-        rows = np.arange(len(values))
-        self.ideal_bits -= float(np.log2(table[rows, values] / table.sum(axis=-1)).sum())
         return values
 
     def compressed(self) -> np.ndarray:
@@ -74,10 +65,10 @@ class CodingHandler(StepHandler):
     ):
         self.stream, self.truth, self.known = stream, truth, known
 
-    def subpixel(self, log_table, row, column, channel):
+    def subpixel(self, table, row, column, channel):
         if self.known is not None:
             values = self.known(row, column)
             if values is not None:
                 return values[:, channel]
         truth = None if self.truth is None else self.truth[:, row, column, channel]
-        return self.stream.code(table_from_log(log_table), truth)
+        return self.stream.code(table, truth)
