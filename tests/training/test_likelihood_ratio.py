@@ -41,6 +41,8 @@ def test_background_config_perturbs_only_the_background_data():
     with pytest.raises(ValueError, match="data.perturbation_rate=0.1"):
         lr.perturbation_rate_of({**config, "data": {**config["data"], "perturbation_rate": 0.1}})
     assert lr.perturbation_rate_of({**config, "likelihood_ratio": {}}) == 0.2
+    with pytest.raises(ValueError, match="Received: strategy='multi_worker'"):
+        lr.train_likelihood_ratio({**config, "strategy": "multi_worker"}, "/nonexistent")
 
 
 def test_trains_both_exports_the_score_and_a_rerun_writes_nothing(tmp_path):

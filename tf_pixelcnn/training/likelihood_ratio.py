@@ -109,6 +109,16 @@ def train_likelihood_ratio(
         Ren et al., "Likelihood Ratios for Out-of-Distribution Detection", NeurIPS 2019.
     """
     rate = perturbation_rate_of(config)
+    if config.get("strategy") == "multi_worker":
+        raise ValueError(
+            "train_likelihood_ratio trains two models in one process, and a second "
+            "MultiWorkerMirroredStrategy in a process fails in its collective ops. Train "
+            "them as two multi-worker launches (likelihood_ratio.enabled=False; the model "
+            f"in {workdir}, the background with data.perturbation_rate={rate} in "
+            f"{os.path.join(workdir, BACKGROUND_DIRECTORY)}), then run this config once "
+            "with strategy='default': both runs are finished, so it only evaluates them "
+            "and writes the score export. Received: strategy='multi_worker'."
+        )
     chief = chief_by_tf_config()
     background_workdir = os.path.join(workdir, BACKGROUND_DIRECTORY)
     model_results = train_and_evaluate(config, workdir)
