@@ -54,10 +54,11 @@ def make_case(kind):
             grayscale_filters=6, num_mixture_components=2, condition_filters=4, **SMALL,
         )  # fmt: skip
         return model, model.sample(num_samples=3, seed=(3, 4)).numpy(), None
-    elif kind == "pyramid":
+    elif kind.startswith("pyramid"):
+        quarters = {"pyramid": {}, "pyramid_independent": {"quarters": "independent"}}[kind]
         model = tpc.PyramidPixelCNN(
             (8, 8, 3), num_levels=32, num_resolutions=3, base_num_layers=2, base_filters=6,
-            num_mixture_components=2, condition_filters=4, **SMALL,
+            num_mixture_components=2, condition_filters=4, **SMALL, **quarters,
         )  # fmt: skip
         return model, model.sample(num_samples=3, seed=(3, 4)).numpy(), None
     elif kind == "autoencoder":
@@ -81,7 +82,7 @@ def model_bits(model, images, condition):
 
 KINDS = [
     "softmax", "softmax_256_gray", "mixture_rgb", "mixture_gray", "class", "vector",
-    "class_mixture", "grayscale", "pyramid", "autoencoder",
+    "class_mixture", "grayscale", "pyramid", "pyramid_independent", "autoencoder",
 ]  # fmt: skip
 
 

@@ -19,7 +19,8 @@ Model kinds:
 - `GrayscalePixelCNN`: x̂ with the grayscale model, then x given x̂ with the truncated
   mixture (values outside a channel's interval cost nothing);
 - `PyramidPixelCNN`: level by level, lowest first; the quarter of a level copied from
-  the level below is not coded;
+  the level below is not coded (`quarters="independent"`: the three new quarters in one
+  pass of the level's model, as it samples them);
 - `PixelCNNAutoencoder`: the code h = encode(x) is stored as float32 (4·m bytes per
   image), then x given h with the decoder.
 
@@ -245,6 +246,18 @@ def _run_passes(model, kind, stream, batch, condition, truth: Optional[np.ndarra
     lower = None
     for index, level_model in enumerate(model.levels):
         level_truth = None if pyramid is None else pyramid[index]
+        if index and getattr(model, "quarters", "raster") == "independent":
+            # The three new quarters: one batch of 3B images of the h×w grid.
+            quarters_truth = None
+            if level_truth is not None:
+                quarters_truth = np.asarray(model.new_quarters(level_truth), np.int32)
+            conditions = np.asarray(model.quarter_conditions(lower), np.int32)
+            quarters = _gated_pass(
+                level_model, stream, 3 * batch, conditions, quarters_truth
+            )  # (3B, h, w, C), quarter-major
+            quarters = quarters.reshape(3, batch, *quarters.shape[1:])
+            lower = np.asarray(model.interleave(lower, quarters), np.int32)
+            continue
         known = None
         if lower is not None:
             known = lambda row, column, lower=lower: (  # noqa: E731
