@@ -3,7 +3,8 @@ Pyramid PixelCNN vs a single Gated PixelCNN.
 
     python benchmarks/sampling.py [--sections=softmax,pyramid] [--naive_steps=12] [--tfp=true]
         [--pyramid_resolutions=64,128] [--pyramid_batch_sizes=1,8]
-        [--pyramid_single_models=15x128,20x128] [--pyramid_per_level=true]
+        [--pyramid_single_models=15x128,20x128] [--pyramid_quarters=raster,independent]
+        [--pyramid_per_level=true] [--pyramid_train_steps=500]
         [--output_dir=/tmp/...]
 
 Section `softmax`: in one run on one machine, for a CIFAR-size Gated PixelCNN (32×32×3, 15
@@ -15,22 +16,35 @@ with `--tfp`, `tfd.PixelCNN(...).sample` (PixelCNN++, `tensorflow-probability` w
 `tf-keras`, the `benchmarks` extra) at a size comparable to the small model, run in full
 inside a `tf.function`. Writes `sampling.json` and `sampling.md`.
 
-Section `pyramid` (issue 6; Kolesnikov & Lampert 2017 find the pyramid far faster per
-pixel): at each of `--pyramid_resolutions` (H×H×3, 256 levels, 10 logistics) and batch, the
-cached sampler of a `PyramidPixelCNN` (8×8 → H×H: an unconditional 15-layer, 128-filter
-base at 8×8 and conditional levels of 5 layers × 64 filters) against the cached sampler of
-single logistic-mixture Gated PixelCNNs at H×H (`--pyramid_single_models`: 15×128 is the
-pyramid's base model at full resolution, 20×128 about the pyramid's parameter count). Each
-is timed in full, once, after one untimed call of the same shape (tracing, graph
-optimisation); with `--pyramid_per_level`, each level of the pyramid is also timed alone
-(`draw_mixture_images`, same warm-up, without the copy of the known quarter). The weights
-are untrained: the cost of sampling does not depend on them. The defaults run in about ten
-minutes on a 2-core CPU. Writes `sampling_pyramid.json` and `sampling_pyramid.md`.
+Section `pyramid` (issues 6 and 13; Kolesnikov & Lampert 2017 find the pyramid far faster
+per pixel): at each of `--pyramid_resolutions` (H×H×3, 256 levels, 10 logistics) and batch,
+the cached sampler of a `PyramidPixelCNN` (8×8 → H×H: an unconditional 15-layer,
+128-filter base at 8×8 and conditional levels of 5 layers × 64 filters) for each of
+`--pyramid_quarters` (`"raster"`: each level in raster order over H×W; `"independent"`: a
+level's three new quarters drawn in one batched pass over H/2×W/2) against the cached
+sampler of single logistic-mixture Gated PixelCNNs at H×H (`--pyramid_single_models`:
+15×128 is the pyramid's base model at full resolution, 20×128 about the pyramid's
+parameter count). Each is timed in full, once, after one untimed call of the same shape
+(tracing, graph optimisation); with `--pyramid_per_level`, each level of each pyramid is
+also timed alone (`PyramidPixelCNN.draw_level` given a zero level below, the copy of the
+known quarter included; same warm-up). The weights are untrained: the cost of sampling
+does not depend on them. The defaults run in about fifteen minutes on a 2-core CPU. Writes
+`sampling_pyramid.json` and `sampling_pyramid.md`: every model's time, the speed-ups of the
+single models over each pyramid, and the per-level table. With `--pyramid_train_steps`
+(default 500, the config's own), also trains, in-process, each pyramid mode with the settings of
+`launch/configs/digits_pyramid.py` (8×8 digits, 17 levels, 2×2 → 4×4 → 8×8, 4 layers ×
+32 filters per level, 5 logistics) and a single logistic-mixture Gated PixelCNN on the
+same data (8 layers × 48 filters, kernel 3, 5 logistics, about the pyramid's parameter
+count; same training settings), that
+many steps each, and reports their test bits/dim (the price in likelihood of sampling the
+quarters in parallel).
 """
 
 import json
 import math
 import os
+import sys
+import tempfile
 import time
 
 from absl import app
@@ -43,7 +57,6 @@ import tf_pixelcnn as tpc
 from report import write_report  # benchmarks/report.py, next to this script
 from tf_pixelcnn.sampling import random_stream
 from tf_pixelcnn.sampling.naive import naive_sample
-from tf_pixelcnn.sampling.sample import draw_mixture_images
 
 _SECTIONS = flags.DEFINE_list("sections", ["softmax", "pyramid"], "softmax and/or pyramid.")
 _NAIVE_STEPS = flags.DEFINE_integer("naive_steps", 12, "Naive steps timed (then scaled).")
@@ -56,7 +69,17 @@ _PYRAMID_BATCHES = flags.DEFINE_list("pyramid_batch_sizes", ["1", "8"], "Pyramid
 _PYRAMID_SINGLE = flags.DEFINE_list(
     "pyramid_single_models", ["15x128", "20x128"], "Pyramid: single models, LAYERSxFILTERS."
 )
+_PYRAMID_QUARTERS = flags.DEFINE_list(
+    "pyramid_quarters", ["raster", "independent"], "Pyramid: PyramidPixelCNN quarters modes."
+)
 _PYRAMID_PER_LEVEL = flags.DEFINE_bool("pyramid_per_level", True, "Also time each level alone.")
+_PYRAMID_TRAIN_STEPS = flags.DEFINE_integer(
+    "pyramid_train_steps",
+    500,
+    "Pyramid: train each pyramid mode (and a single mixture Gated PixelCNN) this many steps "
+    "on the offline digits (launch/configs/digits_pyramid.py) and report test bits/dim; 0: "
+    "skip.",
+)
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "/tmp/tf_pixelcnn_benchmarks", "Where results go.")
 
 IMAGE_SHAPE = (32, 32, 3)
@@ -156,15 +179,18 @@ def softmax_section():
 def time_levels(model, batch: int):
     """Seconds of each pyramid level's cached sampler alone (a zero image below it)."""
     times = []
-    for index, (level, shape) in enumerate(zip(model.levels, model.level_shapes)):
-        height, width, channels = shape
-        uniform = tf.random.uniform([batch, height, width, 1 + channels], seed=index)
+    for index, size in enumerate(model._level_stream_sizes()):
+        uniform = tf.random.uniform([batch, size], seed=index)
         lower = None
         if index:
             lower = tf.zeros([batch, *model.level_shapes[index - 1]], tf.int32)
-        draw = tf.function(lambda u, c, level=level: draw_mixture_images(level, u, c, "cached"))
+        draw = tf.function(lambda u, c, index=index: model.draw_level(index, c, u, "cached"))
         times.append(seconds(lambda: draw(uniform, lower)))
     return times
+
+
+def pyramid_name(quarters: str, size: int) -> str:
+    return f"Pyramid PixelCNN {quarters} ({LOWEST_RESOLUTION}×{LOWEST_RESOLUTION} → {size}×{size})"
 
 
 def pyramid_section():
@@ -173,9 +199,10 @@ def pyramid_section():
         shape = (size, size, 3)
         resolutions = int(math.log2(size // LOWEST_RESOLUTION)) + 1
         models = {
-            f"Pyramid PixelCNN ({LOWEST_RESOLUTION}×{LOWEST_RESOLUTION} → {size}×{size})": (
-                tpc.PyramidPixelCNN(shape, num_resolutions=resolutions, **PYRAMID, **MIXTURE)
+            pyramid_name(quarters, size): tpc.PyramidPixelCNN(
+                shape, num_resolutions=resolutions, quarters=quarters, **PYRAMID, **MIXTURE
             )
+            for quarters in _PYRAMID_QUARTERS.value
         }
         for spec in _PYRAMID_SINGLE.value:
             layers, filters = map(int, spec.split("x"))
@@ -183,35 +210,40 @@ def pyramid_section():
                 shape, num_layers=layers, filters=filters, **MIXTURE
             )
         for batch in map(int, _PYRAMID_BATCHES.value):
-            pyramid_seconds = None
             for name, model in models.items():
                 load = os.getloadavg()[0]
                 total = seconds(
                     lambda: tpc.sample(model, num_samples=batch, seed=(1, 2), method="cached")
                 )
-                pyramid_seconds = pyramid_seconds or total  # the pyramid comes first
                 row = {
                     "resolution": size,
                     "batch": batch,
                     "model": name,
+                    "quarters": getattr(model, "quarters", None),  # None: a single model
                     "params": model.count_params(),
                     "seconds": total,
                     "seconds_per_image": total / batch,
                     "seconds_per_pixel": total / (size * size * batch),
-                    "over_pyramid": total / pyramid_seconds,
                     "load_average_1min": load,
                 }
                 if isinstance(model, tpc.PyramidPixelCNN) and _PYRAMID_PER_LEVEL.value:
                     times = time_levels(model, batch)
                     row["level_seconds"] = times
-                    for level, (h, w, _), t in zip(model.levels, model.level_shapes, times):
+                    for index, (level, (h, w, _), t) in enumerate(
+                        zip(model.levels, model.level_shapes, times)
+                    ):
+                        quarters = index and model.quarters == "independent"
                         levels.append(
                             {
                                 "resolution": size,
                                 "batch": batch,
+                                "quarters": model.quarters,
                                 "level": f"{h}×{w}",
                                 "layers_filters": f"{level.num_layers}×{level.filters}",
                                 "params": level.count_params(),
+                                # The cached sampler's pixel steps and batch for the level.
+                                "steps": level.image_shape[0] * level.image_shape[1],
+                                "sampler_batch": 3 * batch if quarters else batch,
                                 "seconds": t,
                                 "share": t / sum(times),
                                 "seconds_per_pixel": t / (batch * h * w),
@@ -221,26 +253,46 @@ def pyramid_section():
                 print(json.dumps(row), flush=True)
 
     table = [
-        "| H×W | batch | model | params | s / batch | s / image | ms / pixel | time / pyramid's |",
-        "|---|---|---|---|---|---|---|---|",
+        "| H×W | batch | model | params | s / batch | s / image | ms / pixel |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         table.append(
             f"| {r['resolution']}×{r['resolution']} | {r['batch']} | {r['model']} | "
             f"{r['params'] / 1e6:.2f} M | {r['seconds']:.2f} | {r['seconds_per_image']:.2f} | "
-            f"{1e3 * r['seconds_per_pixel']:.3f} | {r['over_pyramid']:.1f} |"
+            f"{1e3 * r['seconds_per_pixel']:.3f} |"
         )
+    # Speed-ups per pixel: each single model's time over each pyramid's, same size and batch.
+    pyramids = list(_PYRAMID_QUARTERS.value)
+    singles = [r["model"] for r in rows if r["quarters"] is None]
+    singles = list(dict.fromkeys(singles))
+    header = ["H×W", "batch"] + [f"{q} pyramid (ms/pixel)" for q in pyramids]
+    header += [f"{n} (ms/pixel)" for n in singles]
+    header += [f"{n} / {q} pyramid" for q in pyramids for n in singles]
+    if "raster" in pyramids and "independent" in pyramids:
+        header.append("raster / independent")
+    table += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for size, batch in dict.fromkeys((r["resolution"], r["batch"]) for r in rows):
+        group = {r["quarters"] or r["model"]: r["seconds"] for r in rows
+                 if (r["resolution"], r["batch"]) == (size, batch)}  # fmt: skip
+        cells = [f"{size}×{size}", str(batch)]
+        cells += [f"{1e3 * group[k] / (size * size * batch):.3f}" for k in pyramids + singles]
+        cells += [f"{group[n] / group[q]:.1f}×" for q in pyramids for n in singles]
+        if "raster" in pyramids and "independent" in pyramids:
+            cells.append(f"{group['raster'] / group['independent']:.1f}×")
+        table.append("| " + " | ".join(cells) + " |")
     if levels:
         table += [
             "",
-            "| H×W | batch | pyramid level | layers × filters | params | s (alone) | share "
-            "| ms / pixel |",
-            "|---|---|---|---|---|---|---|---|",
+            "| H×W | batch | quarters | pyramid level | layers × filters | params | sampler "
+            "steps × batch | s (alone) | share | ms / pixel |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in levels:
             table.append(
-                f"| {r['resolution']}×{r['resolution']} | {r['batch']} | {r['level']} | "
-                f"{r['layers_filters']} | {r['params'] / 1e6:.2f} M | {r['seconds']:.2f} | "
+                f"| {r['resolution']}×{r['resolution']} | {r['batch']} | {r['quarters']} | "
+                f"{r['level']} | {r['layers_filters']} | {r['params'] / 1e6:.2f} M | "
+                f"{r['steps']} × {r['sampler_batch']} | {r['seconds']:.2f} | "
                 f"{100 * r['share']:.0f} % | {1e3 * r['seconds_per_pixel']:.3f} |"
             )
     loads = [r["load_average_1min"] for r in rows]
@@ -253,6 +305,65 @@ def pyramid_section():
     write_report(_OUTPUT_DIR.value, "sampling_pyramid", results, "\n".join(table))
 
 
+def train_digits(quarters, steps: int):
+    """Test bits/dim (and per resolution) after `steps` steps of digits_pyramid.py's
+    settings; `quarters=None`: a single mixture Gated PixelCNN with the same training."""
+    from tf_pixelcnn.training.train_and_evaluate import train_and_evaluate
+
+    launch = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "launch")
+    if launch not in sys.path:
+        sys.path.insert(0, launch)  # `configs` imports `configs.base`
+    from configs import digits_pyramid
+
+    config = digits_pyramid.get_config()
+    if quarters is None:
+        config.model = config.model.__class__(
+            {"name": "gated_pixel_cnn", "num_layers": 8, "filters": 48, "kernel_size": 3,
+             "num_mixture_components": 5}
+        )  # fmt: skip
+    else:
+        config.model.quarters = quarters
+    config.train.num_steps = steps
+    config.train.eval_every = steps
+    config.train.checkpoint_every = steps
+    config.train.log_every = max(steps // 3, 1)
+    config.export.enabled = False
+    with tempfile.TemporaryDirectory() as workdir:
+        start = time.perf_counter()
+        results = train_and_evaluate(config.to_dict(), workdir)
+        seconds_taken = time.perf_counter() - start
+    from tf_pixelcnn.training.experiment import build_model
+
+    params = build_model(config.to_dict()["model"], config.to_dict()["data"]).count_params()
+    return {
+        "model": "Gated PixelCNN 8×48 (mixture)" if quarters is None else f"Pyramid {quarters}",
+        "steps": steps,
+        "params": params,
+        "test_bits_per_dim": results["test_bits_per_dim"],
+        "by_resolution": results.get("test_bits_per_dim_by_factor"),
+        "train_seconds": seconds_taken,
+    }
+
+
+def pyramid_training_section():
+    steps = _PYRAMID_TRAIN_STEPS.value
+    rows = [train_digits(q, steps) for q in _PYRAMID_QUARTERS.value]
+    rows.append(train_digits(None, steps))
+    for row in rows:
+        print(json.dumps(row), flush=True)
+    table = [
+        f"| digits 8×8, {steps} steps | params | test bits/dim | by resolution |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        by = r["by_resolution"] or {}
+        cells = ", ".join(f"{k}: {v:.3f}" for k, v in by.items()) or "—"
+        table.append(
+            f"| {r['model']} | {r['params'] / 1e3:.0f} k | {r['test_bits_per_dim']:.3f} | {cells} |"
+        )
+    write_report(_OUTPUT_DIR.value, "pyramid_digits_bits", rows, "\n".join(table))
+
+
 def main(argv):
     del argv
     unknown = set(_SECTIONS.value) - {"softmax", "pyramid"}
@@ -263,6 +374,8 @@ def main(argv):
         softmax_section()
     if "pyramid" in _SECTIONS.value:
         pyramid_section()
+        if _PYRAMID_TRAIN_STEPS.value:
+            pyramid_training_section()
 
 
 if __name__ == "__main__":
