@@ -20,7 +20,7 @@ TINY = (
     "--config.train.checkpoint_every=5",
     "--config.train.log_every=5",
     "--config.train.eval_every=0",
-    "--config.train.num_samples=4",
+    "--config.train.num_samples=0",
     "--config.likelihood_ratio.perturbation_rate=0.3",
 )
 
