@@ -100,6 +100,10 @@ def train_likelihood_ratio(
         "score_export": path or None, "score_export_written": bool}`, where each results
         dict is `train_and_evaluate`'s.
 
+    Raises:
+        ValueError: μ outside (0, 1], a non-zero `data.perturbation_rate` on the model,
+            or `strategy="multi_worker"` (the message gives the two-launch workaround).
+
     Example:
         >>> results = train_likelihood_ratio(config, "/tmp/digits_outliers")
         >>> results["score_export"]
