@@ -60,7 +60,7 @@ def load(name):
 
 
 def train_briefly(model, train, steps: int, batch: int = 32):
-    optimizer = tf.keras.optimizers.Adam(2e-3)
+    optimizer = tf.keras.optimizers.Adam(1e-3, global_clipnorm=1.0)  # steady in few steps
     optimizer.build(model.trainable_variables)
     dims = math.prod(model.image_shape)
 
@@ -152,7 +152,9 @@ def run_dataset(name):
     coded_bytes = sum(len(f) for f in files)
     header_bytes = len(files) * tpc.compression.header.SIZE
 
-    sample_kwargs = lambda c, n: dict(condition=c) if conditional else dict(num_samples=n)  # noqa: E731
+    def sample_kwargs(condition, count):
+        return dict(condition=condition) if conditional else dict(num_samples=count)
+
     for x, c in {len(x): (x, c) for x, c in zip(image_batches, condition_batches)}.values():
         tpc.sample(model, seed=(0, 0), **sample_kwargs(c, len(x)))  # tracing per batch size
     start = time.perf_counter()
