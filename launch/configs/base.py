@@ -30,6 +30,9 @@ def get_config() -> ml_collections.ConfigDict:
     # checkpoints/best keeps the lowest validation bits/dim; model.keras and the export
     # are that checkpoint's). 0: none (eval_every evaluates the test split).
     config.data.validation_size = 0
+    # Each training sub-pixel replaced by a uniform level with this probability (the
+    # background model of a likelihood ratio, Ren et al. 2019); evaluation is clean.
+    config.data.perturbation_rate = 0.0
 
     config.model = ml_collections.ConfigDict()
     # gated_pixel_cnn | pixel_cnn | pixel_cnn_autoencoder | grayscale_pixel_cnn |
@@ -67,6 +70,12 @@ def get_config() -> ml_collections.ConfigDict:
 
     config.eval = ml_collections.ConfigDict()
     config.eval.global_batch_size = 256
+
+    # Outlier scores: also train a background model on perturbed inputs (workdir/
+    # background/) and export score = log p(x) - log p_background(x) (workdir/score_export/).
+    config.likelihood_ratio = ml_collections.ConfigDict()
+    config.likelihood_ratio.enabled = False
+    config.likelihood_ratio.perturbation_rate = 0.2
 
     config.export = ml_collections.ConfigDict()
     config.export.enabled = False

@@ -106,6 +106,8 @@ def test_a_finished_run_only_evaluates_and_writes_nothing(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "finished at step 12; evaluating only" in printed and "test bits/dim" in printed
     assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["1"]  # no version 2
+    for name in ("train", "eval"):  # not even an empty TensorBoard event file
+        assert len(list((tmp_path / name).iterdir())) == 1, name
     for name in outputs:
         assert (tmp_path / name).read_bytes() == before[name], name
         assert (tmp_path / name).stat().st_mtime_ns == stamps[name], name

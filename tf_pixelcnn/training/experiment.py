@@ -26,7 +26,7 @@ MODELS = {
 }
 DATA_KEYS = (
     "dataset", "data_dir", "image_size", "num_levels", "grayscale", "crop", "resize_images",
-    "shuffle_buffer", "validation_size",
+    "shuffle_buffer", "validation_size", "perturbation_rate",
 )  # fmt: skip
 
 

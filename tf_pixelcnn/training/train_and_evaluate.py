@@ -141,12 +141,7 @@ class _Trainer:
         self.checkpoint_every = int(train.get("checkpoint_every", 1000))
         self.eval_every = int(train.get("eval_every", 0))
         self.sample_every = int(train.get("sample_every", 0))
-        self.writers = {
-            name: tf.summary.create_file_writer(os.path.join(run.workdir, name))
-            if run.chief
-            else tf.summary.create_noop_writer()
-            for name in ("train", "eval")
-        }
+        self.writers = {}  # opened once the run is known to train or finish (not a rerun)
 
     def say(self, message: str) -> None:
         if self.run_state.chief:
@@ -163,6 +158,12 @@ class _Trainer:
         finished = run_outputs.read_results(run.workdir)  # every worker: shared storage
         if start_step >= run.num_steps and finished and finished.get("step") == start_step:
             return self._evaluate_finished_run(finished)
+        self.writers = {
+            name: tf.summary.create_file_writer(os.path.join(run.workdir, name))
+            if run.chief
+            else tf.summary.create_noop_writer()
+            for name in ("train", "eval")
+        }
         manager = run.checkpoint_manager(latest=latest)
         best = None
         if run.validation_size:
