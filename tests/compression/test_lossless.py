@@ -185,3 +185,15 @@ def test_the_original_pixel_cnn_and_bad_inputs_are_refused_clearly():
         compression.compress(model, np.zeros([1, 4, 6, 3], np.int32), np.array([0]))
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_levels=8"):
         compression.compress(model, np.full([1, 5, 6, 3], 8, np.int32), np.array([0]))
+
+
+def test_a_mixed_precision_model_codes_with_its_float32_copy():
+    keras = pytest.importorskip("keras")
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = tpc.GatedPixelCNN((4, 5, 3), num_levels=8, **SMALL)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    images = np.random.default_rng(2).integers(0, 8, (2, 4, 5, 3)).astype(np.int32)
+    data = compression.compress(model, images)
+    np.testing.assert_array_equal(compression.decompress(model, data), images)
