@@ -7,15 +7,21 @@ true values of one sub-pixel with their probability tables (compression), or dec
 
 from typing import Callable, Optional
 
-import constriction
 import numpy as np
 
 from tf_pixelcnn.compression.coded_pass import StepHandler
 
-# Categorical tables with constriction's fast, deterministic quantisation (24-bit
-# fixed point; every symbol keeps a nonzero probability). Encoder and decoder must use
-# the same setting: it is part of the format.
-CATEGORICAL = constriction.stream.model.Categorical(perfect=False)
+
+def _constriction():
+    """The coder's package, imported on first use (`import tf_pixelcnn` never needs it)."""
+    try:
+        import constriction
+    except ImportError as error:  # pragma: no cover - a dependency of the package
+        raise ImportError(
+            "tf_pixelcnn.compression needs the range coder `constriction` (a dependency "
+            "of tf_pixelcnn): pip install 'constriction>=0.5,<0.6'."
+        ) from error
+    return constriction
 
 
 class SymbolStream:
@@ -26,6 +32,11 @@ class SymbolStream:
     """
 
     def __init__(self, compressed: Optional[np.ndarray] = None):
+        constriction = _constriction()
+        # Categorical tables with constriction's fast, deterministic quantisation (fixed
+        # point; every symbol keeps a nonzero probability). Encoder and decoder must use
+        # the same setting: it is part of the format.
+        self._family = constriction.stream.model.Categorical(perfect=False)
         self.decoding = compressed is not None
         if self.decoding:
             self._coder = constriction.stream.queue.RangeDecoder(compressed)
@@ -36,10 +47,10 @@ class SymbolStream:
         """Encodes `truth` `int [B]` with `table` `[B, L]` (or decodes it); returns it."""
         table = np.ascontiguousarray(table, np.float64)
         if self.decoding:
-            values = self._coder.decode(CATEGORICAL, table)
+            values = self._coder.decode(self._family, table)
         else:
             values = np.ascontiguousarray(truth, np.int32)
-            self._coder.encode(values, CATEGORICAL, table)
+            self._coder.encode(values, self._family, table)
         return values
 
     def compressed(self) -> np.ndarray:
