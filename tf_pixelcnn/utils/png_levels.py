@@ -1,6 +1,14 @@
-"""PNG files as a model's integer levels and back (the binaries' image input and output)."""
+"""PNG files <-> integer images at a model's levels, without silent loss.
 
-from typing import Sequence, Tuple
+A PNG holds 8-bit values; a model codes `num_levels` values per sub-pixel. Reading
+quantises as the training data are (`data.image_preprocessing.quantize`:
+ℓ = floor(v·L/256)); writing puts level ℓ at round(ℓ·255/(L−1)) (as
+`utils.image_grid.image_grid`), so a PNG written here reads back to the same levels. A
+PNG with values that do not survive that round trip has more values than the model's
+levels: reading it is lossy, and refused unless asked for.
+"""
+
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -8,42 +16,50 @@ import tensorflow as tf
 from tf_pixelcnn.data.image_preprocessing import quantize
 
 
-def to_png_values(levels: np.ndarray, num_levels: int) -> np.ndarray:
-    """Levels `[0, L)` -> uint8 PNG values `round(ℓ·255/(L−1))` (as `image_grid` writes)."""
-    return np.round(np.asarray(levels, np.float64) * 255.0 / (num_levels - 1)).astype(np.uint8)
+def levels_to_png_values(levels, num_levels: int) -> np.ndarray:
+    """Integer levels in [0, L) -> `uint8` values round(ℓ·255/(L−1))."""
+    levels = np.asarray(levels, np.float64)
+    return np.round(levels * 255.0 / (num_levels - 1)).astype(np.uint8)
 
 
 def read_png_levels(
-    path: str, image_shape: Sequence[int], num_levels: int
-) -> Tuple[np.ndarray, int]:
-    """`(int32 [H, W, C] levels, number of values the quantisation changed)` of a PNG.
+    path: str, image_shape: Sequence[int], num_levels: int, allow_lossy: bool = False
+) -> Tuple[np.ndarray, Optional[str]]:
+    """`(levels int32 [H, W, C], warning or None)` of a PNG for a model's image shape.
 
-    The values are quantised as the training data are (`image_preprocessing.quantize`);
-    a PNG written from levels (`to_png_values`) comes back unchanged (0 changed values).
-    An opaque alpha channel is dropped; a gray RGB PNG feeds a one-channel model.
+    A fully opaque alpha channel is dropped; a grayscale model takes an RGB PNG whose
+    channels are equal. Anything else that would change the image raises.
 
     Raises:
-        ValueError: transparency, or a size or channel count other than the model's,
-            naming the file and what was expected.
+        ValueError: another size or channel count, transparency, or more values than
+            `num_levels` without `allow_lossy` (the message says what was found).
     """
     pixels = tf.io.decode_png(tf.io.read_file(path)).numpy()  # uint8 (16-bit: scaled)
-    height, width, channels = image_shape
+    height, width, channels = (int(d) for d in image_shape)
     if pixels.shape[-1] in (2, 4):  # alpha
         if not (pixels[..., -1] == 255).all():
-            raise ValueError(f"{path}: has transparent pixels; the model has no alpha.")
+            raise ValueError(f"{path}: has transparent pixels; the model codes no alpha.")
         pixels = pixels[..., :-1]
     if pixels.shape[:2] != (height, width):
         raise ValueError(
-            f"{path}: is {pixels.shape[0]}x{pixels.shape[1]}; the model takes "
-            f"{height}x{width} images (crop or resize it first)."
+            f"{path}: is {pixels.shape[0]}x{pixels.shape[1]}; the model codes "
+            f"{height}x{width} images (crop or resize it first: that is not lossless)."
         )
     if pixels.shape[-1] != channels:
-        gray = pixels.shape[-1] == 3 and (pixels == pixels[..., :1]).all()
-        if not (channels == 1 and gray):
+        equal = pixels.shape[-1] == 3 and (pixels == pixels[..., :1]).all()
+        if not (channels == 1 and equal):
             raise ValueError(
-                f"{path}: has {pixels.shape[-1]} channels; the model takes {channels}."
+                f"{path}: has {pixels.shape[-1]} channels; the model codes {channels}."
             )
         pixels = pixels[..., :1]
     levels = quantize(pixels, num_levels).numpy()
-    changed = int((to_png_values(levels, num_levels) != pixels).sum())
-    return levels, changed
+    changed = int((levels_to_png_values(levels, num_levels) != pixels).sum())
+    if not changed:
+        return levels, None
+    message = (
+        f"{path}: {len(np.unique(pixels))} distinct values, more than the model's "
+        f"{num_levels} levels: quantising changes {changed} of {pixels.size} values (lossy)"
+    )
+    if not allow_lossy:
+        raise ValueError(message + "; pass --allow_lossy_quantization to accept that.")
+    return levels, message + "."
