@@ -33,7 +33,7 @@ with console.quiet_tensorflow_import():
 
     import tf_pixelcnn  # noqa: F401  (registers the Keras objects)
     from tf_pixelcnn import compression
-    from tf_pixelcnn.compression.png_levels import levels_to_png_values, read_png_levels
+    from tf_pixelcnn.utils.png_levels import levels_to_png_values, read_png_levels
     from tf_pixelcnn.training import workdir_model
     from tf_pixelcnn.utils.image_grid import write_png
     from tf_pixelcnn.utils.progress_line import ProgressLine

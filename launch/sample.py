@@ -118,12 +118,14 @@ def completion_picture(model) -> np.ndarray:
         raise app.UsageError(f"--complete matches no file. Received: {_COMPLETE.value!r}.")
     originals = []
     for path in paths:
-        try:
-            levels, changed = read_png_levels(path, model.image_shape, model.num_levels)
+        try:  # completion does not have to be lossless: quantise as the training data
+            levels, warning = read_png_levels(
+                path, model.image_shape, model.num_levels, allow_lossy=True
+            )
         except ValueError as error:
             raise app.UsageError(str(error)) from error
-        if changed:
-            print(f"note: {path}: quantising to {model.num_levels} levels changed {changed} values")
+        if warning:
+            print(f"note: {warning}")
         originals.append(levels)
     originals = np.stack(originals)
     per_image = _PER_ROW.value

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_pixelcnn.compression.png_levels import levels_to_png_values, read_png_levels
+from tf_pixelcnn.utils.png_levels import levels_to_png_values, read_png_levels
 
 
 def write(path, pixels):

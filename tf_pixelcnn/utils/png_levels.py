@@ -38,7 +38,7 @@ def read_png_levels(
     height, width, channels = (int(d) for d in image_shape)
     if pixels.shape[-1] in (2, 4):  # alpha
         if not (pixels[..., -1] == 255).all():
-            raise ValueError(f"{path}: has transparent pixels; the model codes no alpha.")
+            raise ValueError(f"{path}: has transparent pixels; the model has no alpha.")
         pixels = pixels[..., :-1]
     if pixels.shape[:2] != (height, width):
         raise ValueError(
