@@ -8,7 +8,7 @@ stack reaches here), `tpc.GatedPixelCNN` and `tpc.PixelCNN` at the CIFAR size (3
 15 layers, 128 filters, kernel 5, 256 levels), with and without XLA, and the
 `tpc.GatedPixelCNN` built under the float32 and the mixed_bfloat16 policies: step time,
 and the bits/dim of the batch under the model minus under its float32 copy
-(`tf_pixelcnn.models.float32_copy`, same weights) after the timed steps — what mixed
+(`tf_pixelcnn.utils.float32_copy`, same weights) after the timed steps — what mixed
 precision changes in the reported likelihood (its head is float32; 0 for float32).
 `--precision_only` runs the matmul and these two rows alone. FLOPs are counted
 from the convolutions' kernel shapes: forward 2·kh·kw·cin·cout per output pixel, training

@@ -39,7 +39,7 @@ with console.quiet_tensorflow_import():
     from tf_pixelcnn.sampling.sample_in_batches import model_draw
     from tf_pixelcnn.serving.saved_model_sampler import saved_model_sampler
     from tf_pixelcnn.training import workdir_model
-    from tf_pixelcnn.sampling import random_stream
+    from tf_pixelcnn.distributions import random_stream
     from tf_pixelcnn.sampling.complete import complete
     from tf_pixelcnn.sampling.completion_grid import completion_grid
     from tf_pixelcnn.utils.image_grid import image_grid

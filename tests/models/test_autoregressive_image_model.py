@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tests import test_case
-from tf_pixelcnn import likelihood
+from tf_pixelcnn.distributions import categorical
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 
 NUM_CLASSES, CONDITION_DIM = 3, 4
@@ -103,7 +103,7 @@ class AutoregressiveModelSuite:
         log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
         expected = np.take_along_axis(log_softmax, images[..., None], -1).sum(axis=(1, 2, 3, 4))
         np.testing.assert_allclose(model.log_prob(images, condition=condition), expected, rtol=1e-5)
-        bits = likelihood.bits_per_dim(expected, model.image_shape)
+        bits = categorical.bits_per_dim(expected, model.image_shape)
         np.testing.assert_allclose(bits, -expected / (18 * np.log(2)), rtol=1e-6)
 
     # --- Serialization ------------------------------------------------------------------

@@ -8,7 +8,7 @@ import scipy.stats
 
 import tf_pixelcnn as tpc
 from tests import test_case
-from tf_pixelcnn import logistic_mixture
+from tf_pixelcnn.distributions import logistic_mixture
 
 
 def _model(shape=(4, 4, 3), levels=256, components=3, **kwargs):

@@ -11,8 +11,9 @@ import tensorflow as tf
 import tf_pixelcnn as tpc
 from tests import test_case
 from tests.models.test_autoregressive_image_model import sharpen_output
-from tf_pixelcnn import grayscale_levels, truncated_logistic_mixture
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn import grayscale_levels
+from tf_pixelcnn.distributions import truncated_logistic_mixture
+from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
 
 

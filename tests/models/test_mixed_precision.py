@@ -9,7 +9,7 @@ import tensorflow as tf
 import tf_pixelcnn as tpc
 from tests import test_case
 from tests.models.test_autoregressive_image_model import sharpen_output
-from tf_pixelcnn import likelihood
+from tf_pixelcnn.distributions import categorical
 from tf_pixelcnn.layers.gated_block import shift_down
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
 from tf_pixelcnn.models import float32_copy
@@ -113,7 +113,7 @@ def _bits_per_dim_with_bfloat16_head(model, images):
     head.set_weights(model.output_head.get_weights())
     logits = head(h)
     assert logits.dtype == tf.bfloat16
-    log_prob = likelihood.log_prob_from_logits(logits, images)  # cast to float32 after
+    log_prob = categorical.log_prob_from_logits(logits, images)  # cast to float32 after
     return tpc.bits_per_dim(log_prob, model.image_shape).numpy()
 
 

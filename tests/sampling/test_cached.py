@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import tf_pixelcnn as tpc
 from tests.models.test_autoregressive_image_model import sharpen_output
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
 
 CONDITIONS = {

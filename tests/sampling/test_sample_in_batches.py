@@ -23,4 +23,4 @@ def test_images_do_not_depend_on_the_batch_size_and_progress_is_reported():
         batched, tpc.sample(model, condition=labels, seed=(2, 3), num_samples=5)
     )
     lines = stream.getvalue().splitlines()
-    assert len(lines) == 3 and lines[-1].startswith("step 3/3 (100%) | images 5.000")
+    assert len(lines) == 3 and lines[-1].startswith("step 3/3 (100%) | images 5 | ")

@@ -5,7 +5,7 @@ import numpy as np
 
 import tf_pixelcnn as tpc
 from tests.serving.test_export_saved_model import serve
-from tf_pixelcnn.models.float32_copy import float32_copy
+from tf_pixelcnn.utils.float32_copy import float32_copy
 
 
 def test_mixed_bfloat16_model_exports_float32_log_probs_and_samples(tmp_path):

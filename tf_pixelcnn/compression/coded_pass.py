@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_pixelcnn import grayscale_levels as grayscale_lib
-from tf_pixelcnn import logistic_mixture
+from tf_pixelcnn.distributions import logistic_mixture
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.sampling.cached import cached_sample
 

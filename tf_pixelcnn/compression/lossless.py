@@ -44,7 +44,7 @@ from tf_pixelcnn.compression import header as header_lib
 from tf_pixelcnn.compression.coded_pass import coded_pass, condition_spec
 from tf_pixelcnn.compression.handlers import CodingHandler, SymbolStream
 from tf_pixelcnn.compression.header import CompressedDataError, Header
-from tf_pixelcnn.models.float32_copy import float32_copy
+from tf_pixelcnn.utils.float32_copy import float32_copy
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.grayscale_pixel_cnn import GrayscalePixelCNN
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder

@@ -137,13 +137,9 @@ class GatedBlock(keras.layers.Layer):
         )
         self.skip_output = (
             MaskedConv2D(
-                filters,
-                1,
-                mask_type="B",
-                num_color_groups=num_color_groups,
-                name="skip_output",
-                dtype=dtype,
-            )
+                filters, 1, mask_type="B", num_color_groups=num_color_groups,
+                name="skip_output", dtype=dtype,
+            )  # fmt: skip
             if skip_connection
             else None
         )
@@ -154,20 +150,12 @@ class GatedBlock(keras.layers.Layer):
             else None
         )
         self.is_conditional = condition_dim is not None or spatial_condition_channels is not None
-        if self.is_conditional:
-            self.vertical_condition = ConditionProjection(
-                gate_units,
-                condition_dim,
-                spatial_condition_channels,
-                name="vertical_condition",
-                dtype=dtype,
-            )
-            self.horizontal_condition = ConditionProjection(
-                gate_units,
-                condition_dim,
-                spatial_condition_channels,
-                name="horizontal_condition",
-                dtype=dtype,
+        if self.is_conditional:  # V^T h (eq. 4) or V * s (eq. 5) for each stack
+            self.vertical_condition, self.horizontal_condition = (
+                ConditionProjection(
+                    gate_units, condition_dim, spatial_condition_channels, name=name, dtype=dtype
+                )
+                for name in ("vertical_condition", "horizontal_condition")
             )
 
     @property

@@ -1,11 +1,11 @@
-"""Shared interface of the PixelCNN models: input checks, conditioning, log-likelihood."""
+"""Shared interface of the PixelCNN models: input checks, conditioning, log-categorical."""
 
 from typing import Optional, Sequence
 
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn import likelihood
+from tf_pixelcnn.distributions import categorical
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.image_condition_network import ImageConditionNetwork
 from tf_pixelcnn.layers.spatial_condition_network import SpatialConditionNetwork
@@ -24,7 +24,7 @@ class AutoregressiveImageModel(keras.Model):
     Every sub-layer follows the model's dtype policy (`dtype=`, else the global policy
     when the model is constructed), except the output head, which computes in float32
     under any policy: logits, mixture parameters and everything computed from them
-    (likelihoods, sampling) are float32. `tf_pixelcnn.models.float32_copy` gives a float32
+    (likelihoods, sampling) are float32. `tf_pixelcnn.utils.float32_copy` gives a float32
     twin of a mixed-precision model (evaluation, sampling, export).
 
     Args:
@@ -260,7 +260,7 @@ class AutoregressiveImageModel(keras.Model):
     def log_prob(self, images, condition=None, training=False) -> tf.Tensor:
         """log p(x | condition) in nats, `float32 [batch]`."""
         logits = self(images, condition=condition, training=training)
-        return likelihood.log_prob_from_logits(logits, images)
+        return categorical.log_prob_from_logits(logits, images)
 
     def build_condition_network(self):
         if self.condition_image_shape is not None:

@@ -12,8 +12,8 @@ from typing import Dict, Sequence
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn.models.float32_copy import float32_copy, is_float32
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.utils.float32_copy import float32_copy, is_float32
+from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.models.image_checks import check_integer_images
 
 

@@ -5,7 +5,8 @@ from typing import Optional, Sequence
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn import likelihood, logistic_mixture
+from tf_pixelcnn.distributions import categorical
+from tf_pixelcnn.distributions import logistic_mixture
 
 from tf_pixelcnn.layers import masks
 from tf_pixelcnn.layers.build_once import build_once
@@ -49,7 +50,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
             pixel (PixelCNN++ with channel coupling; Kolesnikov & Lampert 2017) instead of
             a softmax per sub-pixel. The network then predicts all C values of a pixel
             from the pixels before it (one colour group), and `call` returns the mixture
-            parameters `[B, H, W, tf_pixelcnn.logistic_mixture.num_parameters(K, C)]`.
+            parameters `[B, H, W, tf_pixelcnn.distributions.logistic_mixture.num_parameters(K, C)]`.
             Sampled with the cached sampler (one pass per pixel) or the naive one: the
             same images.
         dropout_rate: Dropout in every block's horizontal stack in training (see
@@ -176,7 +177,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
             return logistic_mixture.pixel_log_prob(
                 outputs, tf.cast(images, tf.int32), self.num_mixture_components, self.num_levels
             )
-        return likelihood.pixel_log_prob_from_logits(outputs, images)
+        return categorical.pixel_log_prob_from_logits(outputs, images)
 
     def log_prob(self, images, condition=None, training=False) -> tf.Tensor:
         """log p(x | condition) in nats, `float32 [batch]`."""

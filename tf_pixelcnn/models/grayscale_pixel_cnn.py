@@ -7,7 +7,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn import grayscale_levels as grayscale_lib
-from tf_pixelcnn import truncated_logistic_mixture
+from tf_pixelcnn.distributions import truncated_logistic_mixture
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.sampling.cached import cached_sample

@@ -5,7 +5,7 @@ from typing import Sequence
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn import likelihood
+from tf_pixelcnn.distributions import categorical
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.conv_encoder import ConvEncoder
 from tf_pixelcnn.layers.spatial_condition_network import default_num_resamplings
@@ -110,7 +110,7 @@ class PixelCNNAutoencoder(keras.Model):
 
     def log_prob(self, images, training=False) -> tf.Tensor:
         """log p(x | encoder(x)) in nats, `float32 [batch]`."""
-        return likelihood.log_prob_from_logits(self(images, training=training), images)
+        return categorical.log_prob_from_logits(self(images, training=training), images)
 
     def decode(self, code, seed=(0, 0), temperature=1.0, method="auto") -> tf.Tensor:
         """Samples images `int32 [batch, H, W, C]` from p(x | code), one seed per image."""

@@ -17,10 +17,10 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
-from tf_pixelcnn import logistic_mixture
-from tf_pixelcnn.models.float32_copy import float32_copy
-from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.distributions import logistic_mixture
+from tf_pixelcnn.utils.float32_copy import float32_copy
+from tf_pixelcnn.sampling.two_stack_model import TwoStackModel, supports_cached_sampling
+from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
 
 _compiled = weakref.WeakKeyDictionary()
@@ -74,7 +74,7 @@ def known_pixel_counts(known_mask, batch: int, height: int, width: int) -> np.nd
     return (rows * width).astype(np.int32)
 
 
-def complete_images(model: GatedPixelCNN, images, known_pixels, uniform, condition=None,
+def complete_images(model: TwoStackModel, images, known_pixels, uniform, condition=None,
                     temperature=1.0) -> tf.Tensor:  # fmt: skip
     """Graph-friendly completion (the SavedModel signature calls it).
 
@@ -142,7 +142,7 @@ def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature
         >>> tpc.complete(model, images, known_mask=4, seed=(1, 2)).shape
         TensorShape([2, 8, 8, 1])
     """
-    if not isinstance(model, GatedPixelCNN):
+    if not supports_cached_sampling(model):
         raise ValueError(
             "complete needs a GatedPixelCNN (the cached sampler; for a PixelCNNAutoencoder "
             f"pass ae.decoder with condition=ae.encode(images)). Received: "

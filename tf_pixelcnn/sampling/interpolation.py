@@ -4,7 +4,7 @@ from typing import Tuple
 
 import numpy as np
 
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.distributions import random_stream
 
 
 def interpolation_grid(

@@ -2,8 +2,8 @@
 
 import tensorflow as tf
 
-from tf_pixelcnn import logistic_mixture
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.distributions import logistic_mixture
+from tf_pixelcnn.distributions import random_stream
 
 
 def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None) -> tf.Tensor:

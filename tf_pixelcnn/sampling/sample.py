@@ -4,10 +4,10 @@ import weakref
 
 import tensorflow as tf
 
-from tf_pixelcnn.models.float32_copy import float32_copy
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.utils.float32_copy import float32_copy
+from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
-from tf_pixelcnn.sampling.cached import supports_cached_sampling
+from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
 from tf_pixelcnn.sampling.naive import naive_sample, naive_sample_mixture
 
 SAMPLERS = {"naive": naive_sample, "cached": cached_sample}
@@ -52,7 +52,7 @@ def sample(
             component, take its mode).
 
     A model with a mixed-precision policy samples with its float32 copy
-    (`tf_pixelcnn.models.float32_copy`, its weights refreshed at every call): the cached
+    (`tf_pixelcnn.utils.float32_copy`, its weights refreshed at every call): the cached
     and naive samplers order their operations differently, so only in float32 do they
     give the same images.
 

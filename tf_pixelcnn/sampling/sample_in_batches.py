@@ -4,7 +4,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.sampling.sample import sample
 from tf_pixelcnn.utils.progress_line import ProgressLine
 

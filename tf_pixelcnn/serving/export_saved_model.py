@@ -7,7 +7,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
-from tf_pixelcnn.models.float32_copy import float32_copy
+from tf_pixelcnn.utils.float32_copy import float32_copy
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
 from tf_pixelcnn.serving import signatures
 from tf_pixelcnn.serving import versioned_directory

@@ -19,7 +19,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
-from tf_pixelcnn.models.float32_copy import float32_copy
+from tf_pixelcnn.utils.float32_copy import float32_copy
 from tf_pixelcnn.serving import signatures, versioned_directory
 from tf_pixelcnn.serving.export_saved_model import METADATA_FILE, model_metadata
 

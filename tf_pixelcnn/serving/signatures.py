@@ -26,13 +26,14 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import tensorflow as tf
 
-from tf_pixelcnn import likelihood, logistic_mixture
+from tf_pixelcnn.distributions import categorical
+from tf_pixelcnn.distributions import logistic_mixture
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
-from tf_pixelcnn.sampling.cached import supports_cached_sampling
+from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
 from tf_pixelcnn.sampling.complete import complete_images
 from tf_pixelcnn.sampling.naive import naive_sample
 
@@ -126,11 +127,11 @@ def log_prob_outputs(model, images, condition) -> Dict[str, tf.Tensor]:
             outputs, images, model.num_mixture_components, model.num_levels
         )  # (B, H, W)
     else:
-        pixel_log_prob = likelihood.pixel_log_prob_from_logits(outputs, images)
+        pixel_log_prob = categorical.pixel_log_prob_from_logits(outputs, images)
     log_prob = tf.reduce_sum(pixel_log_prob, axis=tf.range(1, tf.rank(pixel_log_prob)))
     return {
         "log_prob": log_prob,
-        "bits_per_dim": likelihood.bits_per_dim(log_prob, model.image_shape),
+        "bits_per_dim": categorical.bits_per_dim(log_prob, model.image_shape),
         "pixel_log_prob": pixel_log_prob,
     }
 
@@ -236,7 +237,7 @@ def auxiliary_endpoints(model: AuxiliaryVariableModel, max_batch: Optional[int])
         total = tf.add_n(list(factors.values()))
         outputs = {
             "log_prob": total,
-            "bits_per_dim": likelihood.bits_per_dim(total, model.image_shape),
+            "bits_per_dim": categorical.bits_per_dim(total, model.image_shape),
         }
         outputs.update({f"log_prob_{name}": value for name, value in factors.items()})
         reported = model.report_bits_per_dim(factors)

@@ -5,7 +5,7 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn import likelihood
+from tf_pixelcnn.distributions import categorical
 
 
 def make_train_step(
@@ -31,7 +31,7 @@ def make_train_step(
             log_prob = model.log_prob(images, training=True)
         else:
             log_prob = model.log_prob(images, condition=condition, training=True)
-        return tf.reduce_mean(likelihood.bits_per_dim(log_prob, model.image_shape))
+        return tf.reduce_mean(categorical.bits_per_dim(log_prob, model.image_shape))
 
     @tf.function(jit_compile=jit_compile, reduce_retracing=True)
     def step(images, condition=None):

@@ -14,8 +14,8 @@ log p(x) = log p(x̂) + log q(x | x̂) is exact. With [0, L−1] everywhere, q =
 
 import tensorflow as tf
 
-from tf_pixelcnn import logistic_mixture
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.distributions import logistic_mixture
+from tf_pixelcnn.distributions import random_stream
 
 
 def pixel_log_prob(params, images, low, high, num_components: int, num_levels: int) -> tf.Tensor:

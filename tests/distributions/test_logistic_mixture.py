@@ -7,7 +7,7 @@ import pytest
 import scipy.stats
 import tensorflow as tf
 
-from tf_pixelcnn import logistic_mixture as lm
+from tf_pixelcnn.distributions import logistic_mixture as lm
 
 
 def _all_values(num_levels, channels):

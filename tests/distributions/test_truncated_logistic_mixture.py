@@ -8,8 +8,8 @@ import pytest
 import scipy.stats
 import tensorflow as tf
 
-from tf_pixelcnn import logistic_mixture
-from tf_pixelcnn import truncated_logistic_mixture as tlm
+from tf_pixelcnn.distributions import logistic_mixture
+from tf_pixelcnn.distributions import truncated_logistic_mixture as tlm
 from tf_pixelcnn.grayscale_levels import channel_bounds, grayscale_levels
 
 K, C = 3, 3

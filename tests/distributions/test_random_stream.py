@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.distributions import random_stream
 
 
 def test_per_image_seeds_split_or_pass_through():

@@ -1,0 +1,59 @@
+"""What the cached sampler needs of a model: the protocol of a two-stack PixelCNN.
+
+The cached sampler (and completion and compression, which run its pass) read a model
+through these attributes only, not through its class, so `sampling` sits below
+`models` in the package: models import samplers, never the other way round.
+"""
+
+from typing import Optional, Protocol, Sequence, Tuple, runtime_checkable
+
+# What every gated block of the model must have (see `layers.gated_block.GatedBlock`).
+BLOCK_ATTRIBUTES = (
+    "vertical_conv", "horizontal_conv", "vertical_to_horizontal", "horizontal_output",
+    "is_conditional", "residual",
+)  # fmt: skip
+
+
+@runtime_checkable
+class TwoStackModel(Protocol):
+    """A Gated PixelCNN as the cached sampler sees it (`models.GatedPixelCNN` is one).
+
+    Attributes:
+        image_shape: `(H, W, C)`.
+        num_levels: values per sub-pixel.
+        kernel_size: n of the n×n receptive field of each layer.
+        filters: channels p of each stack.
+        num_mixture_components: K of a logistic-mixture output, or None (softmax).
+        blocks: the gated blocks, first to last (`BLOCK_ATTRIBUTES` each).
+        output_head: `.hidden` and `.logits`, masked 1×1 convolutions.
+        compute_dtype: the dtype the blocks compute in.
+    """
+
+    image_shape: Tuple[int, int, int]
+    num_levels: int
+    kernel_size: int
+    filters: int
+    num_mixture_components: Optional[int]
+    blocks: Sequence
+    output_head: object
+    compute_dtype: str
+
+    def conditioning(self, condition):
+        """`(global condition [B, D] or None, spatial condition [B, H, W, S] or None)`."""
+
+    def check_images(self, images):
+        """Checked integer images `[B, H, W, C]`."""
+
+    def condition_vector(self, condition):
+        """The checked condition (raises for a missing or unexpected one)."""
+
+
+def supports_cached_sampling(model) -> bool:
+    """Whether `model` follows `TwoStackModel` with gated blocks (vertical and horizontal
+    stacks); e.g. `GatedPixelCNN` and an auto-encoder's decoder, not `PixelCNN`."""
+    if not isinstance(model, TwoStackModel):
+        return False
+    blocks = model.blocks
+    return len(blocks) > 0 and all(
+        all(hasattr(block, name) for name in BLOCK_ATTRIBUTES) for block in blocks
+    )
