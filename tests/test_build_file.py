@@ -109,7 +109,7 @@ HEADER = """\
 # py_binary per binary. tests/test_build_file.py keeps this file in step with the tree
 # (every file listed, deps equal to its imports); `python tests/test_build_file.py`
 # regenerates it. Third-party packages (tensorflow, keras, tensorflow-datasets, numpy,
-# absl-py, scikit-learn) come from the Python environment.
+# absl-py, scikit-learn, ml_collections, constriction) come from the Python environment.
 """
 
 
