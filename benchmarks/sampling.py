@@ -58,7 +58,7 @@ import tensorflow as tf
 
 import tf_pixelcnn as tpc
 from report import write_report  # benchmarks/report.py, next to this script
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.sampling.naive import naive_sample
 
 _SECTIONS = flags.DEFINE_list("sections", ["softmax", "pyramid"], "softmax and/or pyramid.")

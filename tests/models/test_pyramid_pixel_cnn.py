@@ -12,8 +12,7 @@ import tensorflow as tf
 import tf_pixelcnn as tpc
 from tests import test_case
 from tests.models.test_autoregressive_image_model import sharpen_output
-from tf_pixelcnn import logistic_mixture
-from tf_pixelcnn.sampling import random_stream
+from tf_pixelcnn.distributions import logistic_mixture, random_stream
 
 QUARTERS = pytest.mark.parametrize("quarters", ["raster", "independent"])
 NEW = ((0, 1), (1, 0), (1, 1))  # the quarters a level adds, in the model's order

@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn import logistic_mixture
+from tf_pixelcnn.distributions import logistic_mixture
 from tf_pixelcnn.layers.numbered_layers import numbered_layers, set_numbered_layers
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
