@@ -53,8 +53,7 @@ def imported_parts(path: pathlib.Path):
 
 def test_every_part_of_the_package_is_in_a_layer():
     parts = {part_of(p) for p in PACKAGE.rglob("*.py") if p.parent != PACKAGE or p.stem != "__init__"}
-    aliases = {"logistic_mixture"}  # temporary alias module of distributions.logistic_mixture
-    assert parts - aliases <= set(LEVEL), sorted(parts - set(LEVEL) - aliases)
+    assert parts <= set(LEVEL), sorted(parts - set(LEVEL))
 
 
 def test_imports_go_down_the_layers_only():

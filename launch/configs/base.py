@@ -44,6 +44,9 @@ def get_config() -> ml_collections.ConfigDict:
     config.model.kernel_size = 5
     # gated_pixel_cnn: a mixture of this many discretized logistics instead of a softmax.
     config.model.num_mixture_components = config_dict.placeholder(int)
+    # pyramid_pixel_cnn: "raster" (each level one image in raster order, the default) or
+    # "independent" (a level's three new quarters in parallel; faster sampling).
+    config.model.quarters = config_dict.placeholder(str)
     # Dropout on the horizontal stack's update in every gated block (training only).
     config.model.dropout_rate = 0.0
 
