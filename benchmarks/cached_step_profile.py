@@ -93,7 +93,10 @@ def main():
     parser.add_argument("--base", default="617f84d")
     parser.add_argument("--xla", default="0,1")
     parser.add_argument("--intra_op_threads", type=int, default=0, help="0: TF's default")
+    parser.add_argument("--columns_per_step", type=int, default=0, help="0: the module's")
     args = parser.parse_args()
+    if args.columns_per_step:
+        cached_after.COLUMNS_PER_STEP = args.columns_per_step
     if args.intra_op_threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
     before = load_baseline(args.base)

@@ -34,6 +34,18 @@ from tf_pixelcnn.layers import masks
 from tf_pixelcnn.layers.gated_block import gated_activation
 from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
 
+COLUMNS_PER_STEP = 4  # at most; a divisor of the width
+
+
+def in_xla_context() -> bool:
+    """Whether the graph being built is compiled with XLA (`jit_compile=True`)."""
+    try:
+        from tensorflow.python.ops import control_flow_util  # noqa: PLC0415 (private API)
+
+        return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+    except (ImportError, AttributeError):
+        return False
+
 
 def dense_weights(conv_layer, dtype):
     """`(kernel [in, out], bias [out])` of a biased 1×1 convolution, masks applied."""
@@ -134,9 +146,19 @@ class _CachedPass:
         self.scale = 2.0 / (self.levels - 1)
         # The scaled value of every level, as the model computes it from the image.
         self.level_values = tf.cast(tf.range(self.levels), self.dtype) * self.scale - 1.0
+        # Pixels per iteration of the column loop: every tensor the loop body reads is a
+        # loop variable whose bookkeeping costs about 1 µs per iteration without XLA.
+        self.columns_per_step = max(
+            d for d in range(1, COLUMNS_PER_STEP + 1) if self.width % d == 0
+        )
         self.in_channels = [self.channels] + [model.filters] * (len(self.blocks) - 1)
         self._prepare_block_weights()
         self._prepare_head_weights()
+        self.in_xla = False
+        if in_xla_context():
+            no_left = tf.zeros([len(self.blocks), 0, 2 * self.filters], self.dtype)
+            self.weight_views = self.pixel_weights(no_left)[1:]  # sliced once, outside
+            self.in_xla = True
 
     def _prepare_block_weights(self):
         """Stacked weights (each tensor the pixel loop reads is one more loop variable, a
@@ -254,6 +276,8 @@ class _CachedPass:
         layers = len(self.blocks)
         left = tf.split(left, self.gate_sizes, axis=-1) if self.groups > 1 else [left]
         left = [tf.unstack(part, layers) for part in left]  # [group][layer] (B, 2p_g)
+        if self.in_xla:  # no cost per loop variable; slices inside the loop would copy
+            return (left, *self.weight_views)
         current = [None if k is None else tf.unstack(k, layers - 1) for k in self.current_kernels]
         outputs = [tf.unstack(k, layers) for k in self.output_kernels]
         hidden_kernel, hidden_bias, logits_kernels, logits_biases = self.head
@@ -317,17 +341,21 @@ class _CachedPass:
         windows = tf.zeros([len(self.blocks), self.batch, self.half * self.filters], self.dtype)
         row_values = tf.TensorArray(tf.int32, size=self.width, element_shape=[None, self.channels])
 
+        step = self.columns_per_step
+
         def column_step(column, windows, row_values, logits_array):
-            values, windows, logits_array = self.pixel_step(
-                row, column, links, windows, uniform_row, logits_array, hooks
-            )
-            return column + 1, windows, row_values.write(column, values), logits_array
+            for offset in range(step):  # unrolled: the loop's own cost is paid once
+                values, windows, logits_array = self.pixel_step(
+                    row, column + offset, links, windows, uniform_row, logits_array, hooks
+                )
+                row_values = row_values.write(column + offset, values)
+            return column + step, windows, row_values, logits_array
 
         _, _, row_values, logits_array = tf.while_loop(
             lambda column, *_: column < self.width,
             column_step,
             (tf.constant(0), windows, row_values, logits_array),
-            maximum_iterations=self.width,
+            maximum_iterations=self.width // step,
         )
         row_values = tf.transpose(row_values.stack(), [1, 0, 2])  # (B, W, C)
         row_mask = tf.one_hot(row, self.height, dtype=tf.int32)[None, :, None, None]
