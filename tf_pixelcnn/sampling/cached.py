@@ -158,6 +158,7 @@ class _CachedPass:
         if in_xla_context():
             no_left = tf.zeros([len(self.blocks), 0, 2 * self.filters], self.dtype)
             self.weight_views = self.pixel_weights(no_left)[1:]  # sliced once, outside
+            self.left_views = tf.unstack(self.left_kernels)
             self.in_xla = True
 
     def _prepare_block_weights(self):
@@ -258,7 +259,8 @@ class _CachedPass:
             layer_inputs.append(inputs)
             pre = left[group][i]  # (B, 2p_g): left taps, link, bias
             kernel = self.first_current[group] if i == 0 else current[group][i - 1]
-            if kernel is not None:
+            if kernel is not None:  # None: mask "A", group 0
+                # Not as a BiasAdd at batch 1: the fused op is slower here (measured).
                 pre = pre + tf.matmul(inputs, kernel)
             f, g = tf.split(pre, 2, axis=-1)
             h = tf.matmul(tf.tanh(f) * tf.sigmoid(g), output_kernels[group][i])  # (B, p)
@@ -270,6 +272,9 @@ class _CachedPass:
         hidden = tf.nn.bias_add(tf.matmul(features, hidden_kernel), hidden_bias)
         outputs = tf.matmul(tf.nn.relu(hidden), logits_kernels[group])
         return tf.nn.bias_add(outputs, logits_biases[group]), layer_inputs
+
+    def left_kernel_views(self):
+        return self.left_views if self.in_xla else tf.unstack(self.left_kernels)
 
     def pixel_weights(self, left):
         """Per-pixel views of the stacked weights (Unpack along axis 0 shares buffers)."""
@@ -321,7 +326,9 @@ class _CachedPass:
     def pixel_step(self, row, column, links, windows, uniform_row, logits_array, hooks):
         """Draws the C sub-pixels of (row, column); returns them and the shifted windows."""
         # Everything but the current-pixel tap, all layers at once: (L, B, 2p).
-        left = tf.matmul(windows, self.left_kernels) + tf.gather(links, column)
+        # One matmul per layer: BatchMatMulV2 of these shapes is several times slower on CPU.
+        left = [tf.matmul(w, k) for w, k in zip(tf.unstack(windows), self.left_kernel_views())]
+        left = tf.stack(left) + tf.gather(links, column)
         uniform = tf.gather(uniform_row, column)  # (B, C) or (B, 1 + C)
         values, pixel, layer_inputs, logits_array = self.draw_pixel_values(
             self.pixel_weights(left), row, column, uniform, logits_array, hooks
