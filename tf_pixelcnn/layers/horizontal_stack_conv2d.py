@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn.layers import masks
+from tf_pixelcnn.layers.convolution_parts import convolve, weights_config
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
@@ -98,11 +99,7 @@ class HorizontalStackConv2D(keras.layers.Layer):
     def convolve(self, padded):
         """Valid convolution of an input padded already (the cached sampler convolves
         windows of its caches this way)."""
-        kernel = tf.cast(self.masked_kernel(), self.compute_dtype)
-        outputs = tf.nn.conv2d(padded, kernel, strides=1, padding="VALID")
-        if self.bias is not None:
-            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, self.compute_dtype))
-        return outputs
+        return convolve(padded, self.masked_kernel(), self.bias, self.compute_dtype)
 
     def call(self, inputs):
         # Pad, then convolve with "VALID": oneDNN runs the backward pass of this form,
@@ -115,13 +112,9 @@ class HorizontalStackConv2D(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            filters=self.filters,
-            kernel_size=self.kernel_size,
+            weights_config(self),
             mask_type=self.mask_type,
             num_color_groups=self.num_color_groups,
             out_splits=self.out_splits,
-            use_bias=self.use_bias,
-            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
-            bias_initializer=keras.initializers.serialize(self.bias_initializer),
         )
         return config

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_pixelcnn.layers import masks
+from tf_pixelcnn.layers.convolution_parts import convolve, weights_config
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
@@ -96,10 +97,7 @@ class MaskedConv2D(keras.layers.Layer):
     def call(self, inputs):
         kernel = tf.cast(self.kernel, self.compute_dtype)  # mixed precision: bf16/f16
         kernel = kernel * tf.constant(self.mask, self.compute_dtype)
-        outputs = tf.nn.conv2d(inputs, kernel, strides=1, padding="SAME")
-        if self.bias is not None:
-            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, self.compute_dtype))
-        return outputs
+        return convolve(inputs, kernel, self.bias, self.compute_dtype, padding="SAME")
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters)
@@ -107,13 +105,9 @@ class MaskedConv2D(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            filters=self.filters,
-            kernel_size=self.kernel_size,
+            weights_config(self),
             mask_type=self.mask_type,
             num_color_groups=self.num_color_groups,
             out_splits=self.out_splits,
-            use_bias=self.use_bias,
-            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
-            bias_initializer=keras.initializers.serialize(self.bias_initializer),
         )
         return config

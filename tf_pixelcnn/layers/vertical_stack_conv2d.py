@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn.layers import masks
+from tf_pixelcnn.layers.convolution_parts import convolve, weights_config
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
@@ -74,12 +75,7 @@ class VerticalStackConv2D(keras.layers.Layer):
     def convolve(self, padded):
         """Valid convolution of an input padded already (the cached sampler convolves
         windows of its caches this way)."""
-        outputs = tf.nn.conv2d(
-            padded, tf.cast(self.kernel, self.compute_dtype), strides=1, padding="VALID"
-        )
-        if self.bias is not None:
-            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, self.compute_dtype))
-        return outputs
+        return convolve(padded, self.kernel, self.bias, self.compute_dtype)
 
     def call(self, inputs):
         # Pad, then convolve with "VALID": oneDNN runs the backward pass of this form,
@@ -91,11 +87,5 @@ class VerticalStackConv2D(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            use_bias=self.use_bias,
-            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
-            bias_initializer=keras.initializers.serialize(self.bias_initializer),
-        )
+        config.update(weights_config(self))
         return config
