@@ -349,11 +349,14 @@ class _Trainer:
             self._periodic_eval(step, best)
             results["test_bits_per_dim_final_step"] = self._report_eval(step, "test")
             record = read_best(best.record_directory)
-            results["best_step"] = record["step"]
-            results["validation_bits_per_dim"] = record["validation_bits_per_dim"]
-            selected = record["checkpoint"]
-            run.restore(selected)  # the run is over: evaluate and write the best model
-            self.say(f"Selected the best validation checkpoint: {selected}")
+            if record is None:  # no finite validation figure: keep the final checkpoint
+                self.say("No validation evaluation was finite: keeping the final checkpoint.")
+            else:
+                results["best_step"] = record["step"]
+                results["validation_bits_per_dim"] = record["validation_bits_per_dim"]
+                selected = record["checkpoint"]
+                run.restore(selected)  # the run is over: evaluate and write the best model
+                self.say(f"Selected the best validation checkpoint: {selected}")
         results["test_bits_per_dim"] = self._report_eval(int(run.step.numpy()), "test")
         results["test_bits_per_dim_by_factor"] = run.factor_bits or None
         samples = self._samples(step)
