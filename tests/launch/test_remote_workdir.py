@@ -11,7 +11,6 @@ import tensorflow as tf
 
 from tests.launch import training_runs as runs
 from tests.launch.binaries_in_process import run_binary
-from tf_pixelcnn.utils.progress_line import ProgressLine
 
 CONFIG = """
 from configs import smoke
@@ -27,10 +26,6 @@ def get_config():
     config.export.enabled = True
     return config
 """
-
-
-class SimulatedKill(BaseException):
-    """Ends a run as SIGKILL would: nothing after it runs, nothing catches it."""
 
 
 def _read_json(path):
@@ -69,15 +64,8 @@ def test_train_kill_resume_evaluate_export_on_ram_filesystem(tmp_path, capsys, m
     run_binary("launch/train.py", f"--workdir={reference}", *SMOKE)
     workdir = f"ram://tf_pixelcnn_test_{uuid.uuid4().hex}/run"
 
-    real_update = ProgressLine.update
-
-    def killed_at_step_12(self, step, **metrics):  # after checkpoint 8, before 12
-        if step == 12:
-            raise SimulatedKill()
-        real_update(self, step, **metrics)
-
-    monkeypatch.setattr(ProgressLine, "update", killed_at_step_12)
-    with pytest.raises(SimulatedKill):
+    runs.kill_at_progress_line(monkeypatch, 12)  # after checkpoint 8, before 12
+    with pytest.raises(runs.SimulatedKill):
         run_binary("launch/train.py", f"--workdir={workdir}", *SMOKE)
     monkeypatch.undo()
     assert tf.train.latest_checkpoint(f"{workdir}/checkpoints").endswith("ckpt-8")

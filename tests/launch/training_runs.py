@@ -101,3 +101,23 @@ def latest_step(workdir) -> int:
         return 0
     path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
     return int(path.rsplit("-", 1)[1]) if path else 0
+
+
+class SimulatedKill(BaseException):
+    """Ends an in-process run as SIGKILL would: nothing after it runs, nothing catches it."""
+
+
+def kill_at_progress_line(monkeypatch, step: int) -> None:
+    """Makes the run raise `SimulatedKill` when its progress line reaches `step` (after
+    the checkpoints of earlier steps, before the one at `step`); `monkeypatch.undo()`
+    ends it."""
+    from tf_pixelcnn.utils.progress_line import ProgressLine
+
+    real_update = ProgressLine.update
+
+    def update(self, at_step, **metrics):
+        if at_step == step:
+            raise SimulatedKill()
+        real_update(self, at_step, **metrics)
+
+    monkeypatch.setattr(ProgressLine, "update", update)

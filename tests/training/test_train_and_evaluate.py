@@ -169,24 +169,12 @@ def test_a_killed_dropout_run_resumes_to_the_weights_of_an_uninterrupted_one(
     tmp_path, monkeypatch
 ):
     from tests.launch import training_runs as runs
-    from tf_pixelcnn.utils.progress_line import ProgressLine
 
     config = _config(num_steps=8, checkpoint_every=4, log_every=4)
     config.model.dropout_rate = 0.3
     train_and_evaluate(config.to_dict(), str(tmp_path / "whole"))
-
-    class Killed(BaseException):
-        pass
-
-    real_update = ProgressLine.update
-
-    def killed_at_step_8(self, step, **metrics):  # after checkpoint 4, before 8
-        if step == 8:
-            raise Killed()
-        real_update(self, step, **metrics)
-
-    monkeypatch.setattr(ProgressLine, "update", killed_at_step_8)
-    with pytest.raises(Killed):
+    runs.kill_at_progress_line(monkeypatch, 8)  # after checkpoint 4, before 8
+    with pytest.raises(runs.SimulatedKill):
         train_and_evaluate(config.to_dict(), str(tmp_path / "resumed"))
     monkeypatch.undo()
     results = train_and_evaluate(config.to_dict(), str(tmp_path / "resumed"))
