@@ -16,7 +16,7 @@ the stateless seed (seed, p) (`perturbation.perturb_image`): resumed and sharded
 perturb every record as the uninterrupted single-pipeline stream does.
 """
 
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -32,27 +32,15 @@ from tf_pixelcnn.data.record_source import DEFAULT_IN_MEMORY_BYTES, hold_out, lo
 _EPOCH_SEED_STRIDE = 1_000_003  # a prime: per-epoch shuffle seeds seed * stride + epoch
 
 
-def make_dataset(
-    dataset: str,
-    split: str = "train",
-    *,
-    global_batch_size: int,
-    image_size: Optional[Sequence[int]] = None,
-    num_levels: int = 256,
-    grayscale: bool = False,
-    crop: Optional[Sequence[int]] = None,
-    resize_images: bool = False,
-    data_dir: Optional[str] = None,
-    input_context: Optional[tf.distribute.InputContext] = None,
-    seed: int = 0,
-    start_step: int = 0,
-    num_steps: Optional[int] = None,
-    shuffle_buffer: int = 50_000,
-    training: bool = True,
-    in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES,
-    validation_size: int = 0,
-    perturbation_rate: float = 0.0,
-) -> tf.data.Dataset:
+def make_dataset(dataset: str, split: str = "train", *, global_batch_size: int,
+                 image_size: Optional[Sequence[int]] = None, num_levels: int = 256,
+                 grayscale: bool = False, crop: Optional[Sequence[int]] = None,
+                 resize_images: bool = False, data_dir: Optional[str] = None,
+                 input_context: Optional[tf.distribute.InputContext] = None, seed: int = 0,
+                 start_step: int = 0, num_steps: Optional[int] = None,
+                 shuffle_buffer: int = 50_000, training: bool = True,
+                 in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES, validation_size: int = 0,
+                 perturbation_rate: float = 0.0) -> tf.data.Dataset:  # fmt: skip
     """Batches `{"image": int32 [b, H, W, C], "label": int32 [b]?, "weight": float32 [b]?}`.
 
     Args:
@@ -71,21 +59,17 @@ def make_dataset(
         data_dir: tfds data directory, or the root of an image folder.
         input_context: From `strategy.distribute_datasets_from_function`; None: one pipeline.
         seed: Seed of the shuffle order.
-        start_step: Training step the stream starts at (resumed runs).
-        num_steps: Training step the stream ends at (training only).
-        shuffle_buffer: Records in the shuffle buffer of streamed splits (the whole split
-            when it is smaller).
-        training: True: the shuffled stream of full batches of steps
-            `[start_step, num_steps)`. False: one pass in
-            record order, padded with weight-0 copies to whole global batches so every
-            pipeline yields the same number of batches; average with "weight".
+        start_step, num_steps: Training steps the stream starts (resumed runs) and ends at.
+        shuffle_buffer: Records in the shuffle buffer of streamed splits (at most the split).
+        training: True: the shuffled stream of full batches of steps `[start_step, num_steps)`.
+            False: one pass in record order, padded with weight-0 copies to whole global
+            batches so every pipeline yields the same number of batches; average with "weight".
         validation_size: Records of the train split held out as the "validation" split
             (model selection never touches the test split); 0: none.
         perturbation_rate: Training stream only: each sub-pixel is replaced, with this
-            probability, by a level uniform over `[0, num_levels)` (the background model
-            of a likelihood-ratio score, Ren et al. 2019), keyed by `(seed, stream
-            position)`. Evaluation passes (`training=False`) are never perturbed: a
-            background model is evaluated, selected and used on clean images.
+            probability, by a level uniform over `[0, num_levels)` (the background model of a
+            likelihood-ratio score, Ren et al. 2019), keyed by `(seed, stream position)`.
+            Never in evaluation passes: a background model is evaluated, selected and used clean.
 
     Raises:
         DatasetNotPreparedError: the tfds dataset is not on disk (nothing is downloaded).
@@ -98,47 +82,72 @@ def make_dataset(
     if records.count == 0:
         raise ValueError(f"Dataset {dataset!r} split {split!r} has no records.")
     image_size = _check_image_size(dataset, image_size or spec.image_size)
-    pipelines, pipeline_id, batch_size = _pipeline_share(input_context, global_batch_size)
-    if training and num_steps is None:
-        raise ValueError("training=True needs num_steps, the step the stream ends at.")
+    plan = _stream_plan(input_context, global_batch_size, seed, start_step, num_steps, training)
     to_example = _example_fn(
         spec, f"{dataset}/{split}", image_size, num_levels, grayscale, crop, resize_images
     )
-    # (record index, record, weight) in global order, then this pipeline's share.
-    if records.table is not None:
-        stream = _table_stream(
-            records, seed, global_batch_size, start_step, num_steps, training, pipelines,
-            pipeline_id,
-        )  # fmt: skip
-    else:
-        stream = _record_stream(
-            records, seed, global_batch_size, start_step, num_steps, training, shuffle_buffer
-        )
-        if pipelines > 1:
-            stream = stream.shard(pipelines, pipeline_id)
-    stream = stream.map(to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    stream = _pipeline_records(records, plan, shuffle_buffer).map(
+        to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     if check_perturbation_rate(perturbation_rate) > 0.0 and training:
-        stream = _perturbed(
-            stream, perturbation_rate, num_levels, seed, start_step * global_batch_size,
-            pipelines, pipeline_id,
-        )  # fmt: skip
-    if training:
+        stream = _perturbed(stream, perturbation_rate, num_levels, plan)
+    return _batched(stream, plan)
+
+
+class _StreamPlan(NamedTuple):
+    """This input pipeline's place in the global record stream (see the module docstring)."""
+
+    seed: int
+    global_batch_size: int
+    start_step: int
+    num_steps: Optional[int]
+    training: bool
+    pipelines: int  # number of input pipelines
+    pipeline_id: int  # this pipeline's index
+    batch_size: int  # this pipeline's per-replica batch
+
+
+def _stream_plan(input_context, global_batch_size, seed, start_step, num_steps, training):
+    """Checks the stream arguments; `_StreamPlan` of this pipeline."""
+    pipelines, pipeline_id, batch_size = _pipeline_share(input_context, global_batch_size)
+    if training and num_steps is None:
+        raise ValueError("training=True needs num_steps, the step the stream ends at.")
+    return _StreamPlan(
+        seed, global_batch_size, start_step, num_steps, training, pipelines, pipeline_id,
+        batch_size,
+    )  # fmt: skip
+
+
+def _pipeline_records(records, plan: _StreamPlan, shuffle_buffer: int) -> tf.data.Dataset:
+    """`(record index, record, weight)` in global order, this pipeline's share."""
+    if records.table is not None:
+        return _table_stream(records, plan)
+    stream = _record_stream(records, plan, shuffle_buffer)
+    if plan.pipelines > 1:
+        stream = stream.shard(plan.pipelines, plan.pipeline_id)
+    return stream
+
+
+def _batched(stream, plan: _StreamPlan) -> tf.data.Dataset:
+    """Batches of examples (without "weight" in training), deterministic, not auto-sharded."""
+    if plan.training:
         stream = stream.map(lambda example: {k: v for k, v in example.items() if k != "weight"})
-    stream = stream.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    stream = stream.batch(plan.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = True
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return stream.with_options(options)
 
 
-def _perturbed(stream, perturbation_rate, num_levels, seed, start_record, pipelines, pipeline_id):
+def _perturbed(stream, perturbation_rate, num_levels, plan: _StreamPlan):
     """Perturbs the image of each example; this pipeline's k-th example is the record at
-    global position `start_record + k * pipelines + pipeline_id` (both stream kinds
-    shard the global order round-robin)."""
+    global position `start_step * global_batch_size + k * pipelines + pipeline_id` (both
+    stream kinds shard the global order round-robin)."""
+    start_record = plan.start_step * plan.global_batch_size
 
     def perturb(k, example):
-        position = start_record + k * pipelines + pipeline_id
-        seed_pair = perturbation_seed(seed, position)
+        position = start_record + k * plan.pipelines + plan.pipeline_id
+        seed_pair = perturbation_seed(plan.seed, position)
         image = perturb_image(example["image"], perturbation_rate, num_levels, seed_pair)
         return {**example, "image": image}
 
@@ -169,19 +178,17 @@ def _pipeline_share(input_context, global_batch_size: int) -> Tuple[int, int, in
     return pipelines, input_context.input_pipeline_id, batch_size
 
 
-def _record_stream(
-    records, seed, global_batch_size, start_step, num_steps, training, shuffle_buffer
-):
+def _record_stream(records, plan: _StreamPlan, shuffle_buffer):
     """`(index, record, weight)` of a streamed split, in global order."""
     indexed = records.stream.enumerate()
-    if not training:
-        return _padded_pass(indexed, records.count, global_batch_size)
+    if not plan.training:
+        return _padded_pass(indexed, records.count, plan.global_batch_size)
     return _shuffled_stream(
         indexed,
         records.count,
-        seed,
-        start_step * global_batch_size,
-        num_steps * global_batch_size,
+        plan.seed,
+        plan.start_step * plan.global_batch_size,
+        plan.num_steps * plan.global_batch_size,
         shuffle_buffer,
     ).map(lambda index, record: (index, record, 1.0))
 
@@ -196,19 +203,17 @@ def _split_records(spec, split, data_dir, in_memory_bytes, validation_size):
     return load_records(spec, source, data_dir, in_memory_bytes)
 
 
-def _table_stream(
-    records, seed, global_batch_size, start_step, num_steps, training, pipelines, pipeline_id
-):
+def _table_stream(records, plan: _StreamPlan):
     """`(index, record, weight)` of an in-memory split, this pipeline's share."""
-    count = records.count
+    count, seed, training = records.count, plan.seed, plan.training
     if training:
         positions = tf.data.Dataset.range(
-            start_step * global_batch_size, num_steps * global_batch_size
+            plan.start_step * plan.global_batch_size, plan.num_steps * plan.global_batch_size
         )
     else:
-        positions = tf.data.Dataset.range(count + (-count) % global_batch_size)
-    if pipelines > 1:
-        positions = positions.shard(pipelines, pipeline_id)
+        positions = tf.data.Dataset.range(count + (-count) % plan.global_batch_size)
+    if plan.pipelines > 1:
+        positions = positions.shard(plan.pipelines, plan.pipeline_id)
     table = {key: tf.constant(column) for key, column in records.table.items()}
 
     def row(position):
@@ -259,6 +264,7 @@ def _padded_pass(records, num_records, global_batch_size):
 def _example_fn(
     spec: DatasetSpec, where: str, image_size, num_levels, grayscale, crop, resize_images
 ):
+    """`(index, record, weight) -> {"image": int32 [H, W, C], "label"?, "weight"}`, checked."""
     if not 2 <= num_levels <= 256:
         raise ValueError(f"num_levels must be in [2, 256]. Received: num_levels={num_levels}.")
     height, width = image_size
@@ -268,37 +274,29 @@ def _example_fn(
         where_index = [f"{where}: record index", index]
         if "path" in record:
             where_index += ["file", record["path"]]
+
+        def check(condition, expected, name, value):
+            return tf.debugging.Assert(condition, [expected] + where_index + [name, value])
+
+        channel_count = tf.equal(tf.shape(image)[-1], spec.channels)
         checks = [
-            tf.debugging.Assert(
-                tf.equal(tf.shape(image)[-1], spec.channels),
-                [f"expected {spec.channels} channels;"] + where_index + ["shape", tf.shape(image)],
-            )
+            check(channel_count, f"expected {spec.channels} channels;", "shape", tf.shape(image))
         ]
         image = crop_box(image, crop)
         if resize_images:
             image = resize(image, image_size)
         else:
-            checks.append(
-                tf.debugging.Assert(
-                    tf.reduce_all(tf.equal(tf.shape(image)[:2], [height, width])),
-                    [f"expected images of {height}x{width} (set resize_images=True to resize);"]
-                    + where_index
-                    + ["shape", tf.shape(image)],
-                )
-            )
+            size = tf.reduce_all(tf.equal(tf.shape(image)[:2], [height, width]))
+            expected = f"expected images of {height}x{width} (set resize_images=True to resize);"
+            checks.append(check(size, expected, "shape", tf.shape(image)))
         if grayscale:
             image = to_grayscale(image)
         example = {"weight": tf.cast(weight, tf.float32)}
         if spec.has_labels:
             label = record["label"]
-            checks.append(
-                tf.debugging.Assert(
-                    tf.logical_and(label >= 0, label < spec.num_classes),
-                    [f"expected labels in [0, {spec.num_classes});"]
-                    + where_index
-                    + ["label", label],
-                )
-            )
+            in_range = tf.logical_and(label >= 0, label < spec.num_classes)
+            expected = f"expected labels in [0, {spec.num_classes});"
+            checks.append(check(in_range, expected, "label", label))
             example["label"] = label
         elif "label" in record:
             example["label"] = record["label"]
