@@ -71,3 +71,15 @@ def test_checkpoint_restores_with_the_same_log_prob_and_keys(name, tmp_path):
     written = checkpoint.write(str(tmp_path / "checkpoint"))
     keys = lambda path: sorted(key for key, _ in tf.train.list_variables(path))  # noqa: E731
     assert keys(written) == keys(prefix)
+
+
+ORDERED = json.loads((FIXTURES / "weight_paths.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(ORDERED))
+def test_weights_keep_their_paths_shapes_and_order(name):
+    """`model.weights` as before: `float32_copy` and the compression weights digest go by
+    this order, variable paths by the layers' names."""
+    entry = ORDERED[name]
+    model = getattr(tpc, entry["class"])(**entry["kwargs"], name=name)
+    assert [[w.path, list(w.shape)] for w in model.weights] == entry["weights"]
