@@ -17,17 +17,8 @@ METHODS = ("auto", *SAMPLERS)
 _compiled = weakref.WeakKeyDictionary()
 
 
-def sample(
-    model,
-    num_samples=None,
-    condition=None,
-    seed=(0, 0),
-    method="auto",
-    temperature=1.0,
-    jit_compile=False,
-    log_scale_reduction=0.0,
-    mixture_mode="sample",
-):
+def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", temperature=1.0,
+           jit_compile=False, log_scale_reduction=0.0, mixture_mode="sample"):  # fmt: skip
     """Draws images from `model` in raster order.
 
     Args:
@@ -68,12 +59,36 @@ def sample(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}.")
     if hasattr(model, "factor_log_probs"):  # Grayscale / Pyramid PixelCNN: its own sampler
-        if condition is not None:
-            raise ValueError(f"{type(model).__name__} is unconditional. Received a condition.")
-        return model.sample(
-            num_samples, seed, method, temperature, log_scale_reduction, mixture_mode, jit_compile
-        )
+        return _sample_factored(
+            model, num_samples, condition, seed, method, temperature, log_scale_reduction,
+            mixture_mode, jit_compile,
+        )  # fmt: skip
     mixture = bool(getattr(model, "num_mixture_components", None))
+    _check_output_options(model, mixture, temperature, log_scale_reduction, mixture_mode)
+    method = _cached_or_naive(model, method)
+    if not float(temperature) > 0:
+        raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
+    model = float32_copy(model)  # the model itself if it is float32
+    condition, seeds = _condition_and_seeds(model, condition, seed, num_samples)
+    if mixture:
+        return _sample_mixture(
+            model, seeds, condition, method, log_scale_reduction, mixture_mode, jit_compile
+        )
+    return _sample_softmax(model, seeds, condition, method, temperature, jit_compile)
+
+
+def _sample_factored(model, num_samples, condition, seed, method, temperature,
+                     log_scale_reduction, mixture_mode, jit_compile):  # fmt: skip
+    """A `GrayscalePixelCNN` or `PyramidPixelCNN` (unconditional) samples itself."""
+    if condition is not None:
+        raise ValueError(f"{type(model).__name__} is unconditional. Received a condition.")
+    return model.sample(
+        num_samples, seed, method, temperature, log_scale_reduction, mixture_mode, jit_compile
+    )
+
+
+def _check_output_options(model, mixture, temperature, log_scale_reduction, mixture_mode):
+    """`temperature` is for softmax outputs, `log_scale_reduction`/`mixture_mode` for mixtures."""
     if mixture_mode not in ("sample", "map"):
         raise ValueError(
             f"mixture_mode must be 'sample' or 'map'. Received: mixture_mode={mixture_mode!r}."
@@ -89,36 +104,49 @@ def sample(
             "temperature applies to softmax outputs; for a logistic mixture use "
             f"log_scale_reduction or mixture_mode='map'. Received: temperature={temperature}."
         )
+
+
+def _cached_or_naive(model, method: str) -> str:
+    """The sampler `method` ("auto", "cached" or "naive") runs on `model`."""
     if method == "auto":
-        method = "cached" if supports_cached_sampling(model) else "naive"
-    elif method == "cached" and not supports_cached_sampling(model):
+        return "cached" if supports_cached_sampling(model) else "naive"
+    if method == "cached" and not supports_cached_sampling(model):
         raise ValueError(
             f"method='cached' needs a GatedPixelCNN. Received: {type(model).__name__}; "
             "use method='naive' or 'auto'."
         )
-    if not float(temperature) > 0:
-        raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
-    model = float32_copy(model)  # the model itself if it is float32
+    return method
+
+
+def _condition_and_seeds(model, condition, seed, num_samples):
+    """`(condition tensor or None, int32 seeds [batch, 2])`; the batch may come from the
+    condition. A missing or unexpected condition fails here, clearly."""
     if condition is not None:
         condition = tf.convert_to_tensor(condition)
         if num_samples is None and condition.shape[0] is not None:
             num_samples = int(condition.shape[0])
     seeds = random_stream.per_image_seeds(seed, num_samples)
-    model.condition_vector(condition)  # a missing or unexpected condition fails here, clearly
-    # The random stream is drawn outside the (possibly XLA-compiled) sampler: XLA's
-    # stateless generators give other numbers than TensorFlow's kernels.
-    if mixture:
-        height, width, channels = model.image_shape
-        uniform = _uniform_noise(seeds, (height, width, channels + 1))
-        sampler = _compiled_mixture_sampler(
-            model, method, log_scale_reduction, mixture_mode, jit_compile
-        )
-        return sampler(uniform, condition)
+    model.condition_vector(condition)
+    return condition, seeds
+
+
+def _sample_mixture(model, seeds, condition, method, log_scale_reduction, mode, jit_compile):
+    """A logistic-mixture model's images from the random stream `[B, H, W, 1 + C]`."""
+    height, width, channels = model.image_shape
+    uniform = _uniform_noise(seeds, (height, width, channels + 1))
+    sampler = _compiled_mixture_sampler(model, method, log_scale_reduction, mode, jit_compile)
+    return sampler(uniform, condition)
+
+
+def _sample_softmax(model, seeds, condition, method, temperature, jit_compile):
+    """A softmax model's images from the random stream `[B, H, W, C]`."""
     uniform = _uniform_noise(seeds, model.image_shape)
     sampler = _compiled_sampler(model, method, jit_compile)
     return sampler(uniform, condition, tf.constant(temperature, tf.float32))
 
 
+# The random stream is drawn outside the (possibly XLA-compiled) sampler: XLA's
+# stateless generators give other numbers than TensorFlow's kernels.
 _uniform_noise = tf.function(random_stream.uniform_noise, reduce_retracing=True)
 
 
