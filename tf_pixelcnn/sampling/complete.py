@@ -153,6 +153,19 @@ def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature
     height, width, channels = model.image_shape
     known_pixels = known_pixel_counts(known_mask, batch, height, width)
     mixture = bool(model.num_mixture_components)
+    _check_temperature(temperature, mixture)
+    model.condition_vector(condition)  # a missing or unexpected condition fails clearly
+    model = float32_copy(model)  # as `tpc.sample`: the model itself if it is float32
+    seeds = random_stream.per_image_seeds(seed, batch)
+    stream_shape = (height, width, channels + 1) if mixture else model.image_shape
+    uniform = _uniform_noise(seeds, stream_shape)
+    return _compiled_completion(model, jit_compile)(
+        images, tf.constant(known_pixels), uniform, condition, tf.constant(temperature, tf.float32)
+    )
+
+
+def _check_temperature(temperature, mixture: bool) -> None:
+    """`temperature` is > 0, and 1 for a logistic mixture (it applies to softmax outputs)."""
     if mixture and float(temperature) != 1.0:
         raise ValueError(
             "temperature applies to softmax outputs. Received: temperature="
@@ -160,11 +173,10 @@ def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature
         )
     if not float(temperature) > 0:
         raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
-    model.condition_vector(condition)  # a missing or unexpected condition fails clearly
-    model = float32_copy(model)  # as `tpc.sample`: the model itself if it is float32
-    seeds = random_stream.per_image_seeds(seed, batch)
-    stream_shape = (height, width, channels + 1) if mixture else model.image_shape
-    uniform = _uniform_noise(seeds, stream_shape)
+
+
+def _compiled_completion(model, jit_compile: bool):
+    """`complete_images` of `model` as a `tf.function`, one per (model, jit_compile)."""
     key = jit_compile
     per_model = _compiled.setdefault(model, {})
     if key not in per_model:
@@ -174,6 +186,4 @@ def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature
             reduce_retracing=True,
             jit_compile=jit_compile,
         )
-    return per_model[key](
-        images, tf.constant(known_pixels), uniform, condition, tf.constant(temperature, tf.float32)
-    )
+    return per_model[key]
