@@ -1,5 +1,6 @@
 """Shared interface of the PixelCNN models: input checks, conditioning, log-categorical."""
 
+import warnings
 from typing import Optional, Sequence
 
 import keras
@@ -9,7 +10,7 @@ from tf_pixelcnn.distributions import categorical
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.image_condition_network import ImageConditionNetwork
 from tf_pixelcnn.layers.spatial_condition_network import SpatialConditionNetwork
-from tf_pixelcnn.models.image_checks import check_integer_images
+from tf_pixelcnn.models.image_checks import check_image_shape, check_integer_images
 
 
 class AutoregressiveImageModel(keras.Model):
@@ -18,8 +19,11 @@ class AutoregressiveImageModel(keras.Model):
     p(x) = ∏_i p(x_i | x_<i) over pixels in raster order and, inside a pixel, R then G
     then B. Subclasses implement `network(x, condition, spatial_condition)` on images
     scaled to [-1, 1]; this class validates inputs, turns labels into one-hot vectors h,
-    runs the deconvolutional network m(h) for location-dependent conditioning and computes
-    log-likelihoods.
+    computes the spatial map s `[batch, H, W, S]` of location-dependent conditioning —
+    s = m(h) (deconvolutional, `spatial_condition`) or s = f_w(x̂) (`condition_image_shape`)
+    — and computes log-likelihoods. Both networks are stored as `condition_network` (the
+    name saved files know); `spatial_condition_network` and `image_condition_network` give
+    the one of each mode, or None.
 
     Every sub-layer follows the model's dtype policy (`dtype=`, else the global policy
     when the model is constructed), except the output head, which computes in float32
@@ -34,6 +38,10 @@ class AutoregressiveImageModel(keras.Model):
         condition_dim: Conditions on float vectors `[batch, condition_dim]`, or None.
         spatial_condition: With a condition, maps h through m(h) to a spatial map and
             conditions every layer on it (eq. 5) instead of on h directly.
+        spatial_condition_filters: S, the channels of the spatial map s every layer is
+            conditioned on, in both modes: s = m(h) (`spatial_condition`) and s = f_w(x̂)
+            (`condition_image_shape`); unused otherwise. `GrayscalePixelCNN` and
+            `PyramidPixelCNN` call the same quantity `condition_filters`.
         condition_image_shape: Conditions on an integer auxiliary image x̂
             `[batch, h, w, c]` (e.g. the grayscale image, or the image at half
             resolution), fully visible to every pixel: an `ImageConditionNetwork` f_w(x̂)
@@ -74,28 +82,32 @@ class AutoregressiveImageModel(keras.Model):
         self.condition_dim = condition_dim
         self.spatial_condition = spatial_condition
         self.spatial_condition_filters = spatial_condition_filters
-        height, width, _ = image_shape
-        self.condition_network = (
-            SpatialConditionNetwork(
+        # m(h) or f_w(x̂) under one attribute name: the one `.keras` files and checkpoints
+        # key its weights by. The properties below say which it is.
+        self.condition_network = self._make_condition_network()
+
+    def _make_condition_network(self):
+        """m(h) (`spatial_condition`), f_w(x̂) (`condition_image_shape`), or None."""
+        height, width, _ = self.image_shape
+        if self.spatial_condition:
+            return SpatialConditionNetwork(
                 height,
                 width,
-                spatial_condition_filters,
+                self.spatial_condition_filters,
                 name="condition_network",
                 dtype=self.dtype_policy,
             )
-            if spatial_condition
-            else None
-        )
-        if condition_image_shape is not None:
-            self.condition_network = ImageConditionNetwork(
+        if self.condition_image_shape is not None:
+            return ImageConditionNetwork(
                 height,
                 width,
-                spatial_condition_filters,
-                hidden_filters=condition_image_hidden_filters,
-                layers_per_resolution=condition_image_layers_per_resolution,
+                self.spatial_condition_filters,
+                hidden_filters=self.condition_image_hidden_filters,
+                layers_per_resolution=self.condition_image_layers_per_resolution,
                 name="condition_network",
                 dtype=self.dtype_policy,
             )
+        return None
 
     # --- Conditioning -------------------------------------------------------------------
 
@@ -119,11 +131,33 @@ class AutoregressiveImageModel(keras.Model):
 
     @property
     def block_spatial_channels(self) -> Optional[int]:
+        """S, the channels of the spatial map s each layer sees (None without one)."""
         spatial = self.spatial_condition or self.condition_image_shape is not None
         return self.spatial_condition_filters if spatial else None
 
-    def condition_vector(self, condition) -> Optional[tf.Tensor]:
-        """Checks `condition` and returns h: `float [batch, D]`, or None if unconditional."""
+    # Read-only views of `condition_network`. Their names sort after it, so Keras's
+    # `.keras` saver, which walks attributes in sorted order, still saves the network
+    # under `condition_network` (tests/models/test_saved_file_compatibility.py).
+
+    @property
+    def spatial_condition_network(self) -> Optional[SpatialConditionNetwork]:
+        """m(h): h `[batch, D]` → s `[batch, H, W, S]` (`spatial_condition`), or None."""
+        return self.condition_network if self.spatial_condition else None
+
+    @property
+    def image_condition_network(self) -> Optional[ImageConditionNetwork]:
+        """f_w(x̂): scaled x̂ `[batch, h, w, c]` → s `[batch, H, W, S]`
+        (`condition_image_shape`), or None."""
+        return self.condition_network if self.condition_image_shape is not None else None
+
+    def checked_condition(self, condition) -> Optional[tf.Tensor]:
+        """Checks `condition` and returns what the model is conditioned on.
+
+        Returns:
+            h `[batch, D]` (one-hot labels or the vectors), or x̂ scaled to [-1, 1]
+            `[batch, h, w, c]` (image-conditioned models, see `condition_image`), in the
+            compute dtype; None for an unconditional model.
+        """
         if not self.is_conditional:
             if condition is not None:
                 raise ValueError(
@@ -152,11 +186,9 @@ class AutoregressiveImageModel(keras.Model):
                     f"condition dtype={condition.dtype.name}, shape={tuple(condition.shape)}."
                 )
             labels = tf.cast(condition, tf.int64)
-            in_range = tf.logical_and(
-                tf.reduce_all(labels >= 0), tf.reduce_all(labels < self.num_classes)
-            )
-            check = tf.debugging.Assert(
-                in_range,
+            check = _assert_in_range(
+                labels,
+                self.num_classes,
                 [f"labels must be in [0, num_classes={self.num_classes}); received", condition],
             )
             with tf.control_dependencies([check]):
@@ -172,6 +204,16 @@ class AutoregressiveImageModel(keras.Model):
             )
         return tf.cast(condition, self.compute_dtype)
 
+    def condition_vector(self, condition) -> Optional[tf.Tensor]:
+        """Deprecated: `checked_condition` (the same; not always a vector)."""
+        warnings.warn(
+            "condition_vector is deprecated: use checked_condition (same arguments and "
+            "result; for image-conditioned models it is the scaled image x̂, not a vector).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.checked_condition(condition)
+
     def condition_image(self, condition) -> tf.Tensor:
         """Checks an auxiliary image `[batch, h, w, c]` and scales it to [-1, 1]."""
         expected = self.condition_image_shape
@@ -181,16 +223,15 @@ class AutoregressiveImageModel(keras.Model):
             or not condition.dtype.is_integer
         ):
             raise ValueError(
-                f"This model is conditioned on integer images [batch, {', '.join(map(str, expected))}] "
+                "This model is conditioned on integer images "
+                f"[batch, {', '.join(map(str, expected))}] "
                 f"in [0, {self.condition_image_levels}). Received: condition "
                 f"dtype={condition.dtype.name}, shape={tuple(condition.shape)}."
             )
         values = tf.cast(condition, tf.int32)
-        in_range = tf.logical_and(
-            tf.reduce_all(values >= 0), tf.reduce_all(values < self.condition_image_levels)
-        )
-        check = tf.debugging.Assert(
-            in_range,
+        check = _assert_in_range(
+            values,
+            self.condition_image_levels,
             [f"condition image values must be in [0, {self.condition_image_levels}); max",
              tf.reduce_max(values), "min", tf.reduce_min(values)],
         )  # fmt: skip
@@ -199,15 +240,16 @@ class AutoregressiveImageModel(keras.Model):
             return tf.cast(values, self.compute_dtype) * scale - 1.0
 
     def conditioning(self, condition):
-        """`(h, s)`: what every layer is conditioned on (each may be None)."""
-        h = self.condition_vector(condition)
-        if h is None:
+        """`(h, s)`: what every layer is conditioned on, h `[B, D]` or s `[B, H, W, S]`
+        (the other None; both None if unconditional)."""
+        checked = self.checked_condition(condition)  # h (B, D), scaled x̂ or None
+        if checked is None:
             return None, None
-        if self.condition_image_shape is not None:
-            return None, self.condition_network(h)  # s = f_w(x̂): (B, H, W, S)
-        if self.condition_network is not None:
-            return None, self.condition_network(h)  # s = m(h): (B, H, W, S)
-        return h, None
+        if self.image_condition_network is not None:
+            return None, self.image_condition_network(checked)  # s = f_w(x̂): (B, H, W, S)
+        if self.spatial_condition_network is not None:
+            return None, self.spatial_condition_network(checked)  # s = m(h): (B, H, W, S)
+        return checked, None
 
     # --- Images -------------------------------------------------------------------------
 
@@ -263,19 +305,17 @@ class AutoregressiveImageModel(keras.Model):
         return categorical.log_prob_from_logits(logits, images)
 
     def build_condition_network(self):
-        if self.condition_image_shape is not None:
-            build_once(self.condition_network, (None, *self.condition_image_shape))
-        elif self.condition_network is not None:
-            build_once(self.condition_network, (None, self.condition_vector_dim))
+        if self.image_condition_network is not None:
+            build_once(self.image_condition_network, (None, *self.condition_image_shape))
+        elif self.spatial_condition_network is not None:
+            build_once(self.spatial_condition_network, (None, self.condition_vector_dim))
 
     def build_from_config(self, config):
         self.build()
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            **super().get_config(),  # name, trainable, dtype
             "image_shape": list(self.image_shape),
             "num_levels": self.num_levels,
             "num_classes": self.num_classes,
@@ -316,14 +356,7 @@ def check_shapes_and_conditioning(
                 "condition_image_levels must be in [2, 256]. Received: "
                 f"condition_image_levels={condition_image_levels}."
             )
-    image_shape = tuple(int(d) for d in image_shape)
-    if len(image_shape) != 3 or image_shape[2] not in (1, 3) or min(image_shape) < 1:
-        raise ValueError(
-            "image_shape must be (height, width, channels) with channels 1 or 3. "
-            f"Received: image_shape={image_shape}."
-        )
-    if not 2 <= num_levels <= 256:
-        raise ValueError(f"num_levels must be in [2, 256]. Received: num_levels={num_levels}.")
+    image_shape = check_image_shape(image_shape, num_levels)
     if num_classes is not None and condition_dim is not None:
         raise ValueError(
             "Give num_classes (labels) or condition_dim (vectors), not both. Received: "
@@ -338,3 +371,9 @@ def check_shapes_and_conditioning(
             "Received: num_classes=None, condition_dim=None."
         )
     return image_shape, condition_image_shape
+
+
+def _assert_in_range(values, upper: int, data) -> tf.Operation:
+    """An Assert op that fails, printing `data`, unless every value is in [0, upper)."""
+    in_range = tf.logical_and(tf.reduce_all(values >= 0), tf.reduce_all(values < upper))
+    return tf.debugging.Assert(in_range, data)

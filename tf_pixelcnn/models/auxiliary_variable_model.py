@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.utils.float32_copy import float32_copy, is_float32
 from tf_pixelcnn.distributions import random_stream
-from tf_pixelcnn.models.image_checks import check_integer_images
+from tf_pixelcnn.models.image_checks import check_image_shape, check_integer_images
 
 
 # Compiled samplers per model and arguments; dropped with the model.
@@ -32,15 +32,7 @@ class AuxiliaryVariableModel(keras.Model):
 
     def __init__(self, image_shape: Sequence[int], num_levels: int = 256, **kwargs):
         super().__init__(**kwargs)
-        image_shape = tuple(int(d) for d in image_shape)
-        if len(image_shape) != 3 or image_shape[2] not in (1, 3) or min(image_shape) < 1:
-            raise ValueError(
-                "image_shape must be (height, width, channels) with channels 1 or 3. "
-                f"Received: image_shape={image_shape}."
-            )
-        if not 2 <= num_levels <= 256:
-            raise ValueError(f"num_levels must be in [2, 256]. Received: num_levels={num_levels}.")
-        self.image_shape = image_shape
+        self.image_shape = check_image_shape(image_shape, num_levels)
         self.num_levels = num_levels
 
     # --- Subclasses ---------------------------------------------------------------------
@@ -217,9 +209,7 @@ class AuxiliaryVariableModel(keras.Model):
     def get_config(self):
         """The shared part; subclasses add their own arguments."""
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            **super().get_config(),  # name, trainable, dtype
             "image_shape": list(self.image_shape),
             "num_levels": self.num_levels,
         }

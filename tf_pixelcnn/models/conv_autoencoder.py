@@ -102,9 +102,7 @@ class ConvAutoencoder(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            **super().get_config(),  # name, trainable, dtype
             "image_shape": list(self.image_shape),
             "bottleneck_dim": self.bottleneck_dim,
             "num_levels": self.num_levels,

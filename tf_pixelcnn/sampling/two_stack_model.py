@@ -44,8 +44,9 @@ class TwoStackModel(Protocol):
     def check_images(self, images):
         """Checked integer images `[B, H, W, C]`."""
 
-    def condition_vector(self, condition):
-        """The checked condition (raises for a missing or unexpected one)."""
+    def checked_condition(self, condition):
+        """The checked condition: h `[B, D]`, the scaled auxiliary image x̂ `[B, h, w, c]`,
+        or None (raises for a missing or unexpected one)."""
 
 
 def supports_cached_sampling(model) -> bool:
