@@ -30,7 +30,8 @@ def num_parameters(num_components: int, channels: int) -> int:
 
 
 def split_parameters(params: tf.Tensor, num_components: int, channels: int):
-    """`[..., P]` -> logits `[..., K]`, means, log-scales `[..., K, C]`, coupling `[..., K, C(C-1)/2]`."""
+    """`[..., P]` -> logits `[..., K]`, means, log-scales `[..., K, C]`, coupling
+    `[..., K, C(C-1)/2]`."""
     params = tf.cast(params, tf.float32)
     expected = num_parameters(num_components, channels)
     if params.shape[-1] is not None and params.shape[-1] != expected:
@@ -53,14 +54,30 @@ def split_parameters(params: tf.Tensor, num_components: int, channels: int):
 def _coupled_means(means, coupling, x):
     """mu'_kc = mu_kc + sum_{j<c} coupling_kcj x_j; x `[..., C]` scaled values."""
     channels = means.shape[-1]
-    columns, pair = [], 0
-    for c in range(channels):
-        mean = means[..., c]
-        for j in range(c):
-            mean = mean + coupling[..., pair] * x[..., None, j]
-            pair += 1
-        columns.append(mean)
+    columns = [
+        coupled_mean(means, coupling, [x[..., None, j] for j in range(c)]) for c in range(channels)
+    ]
     return tf.stack(columns, axis=-1)  # (..., K, C)
+
+
+def coupled_mean(means, coupling, earlier) -> tf.Tensor:
+    """mu'_c = mu_c + sum_{j<c} coupling_cj x_j of channel c = `len(earlier)`.
+
+    Args:
+        means, coupling: `[..., C]` and `[..., C(C-1)/2]` (one component), or `[..., K, C]`
+            and `[..., K, C(C-1)/2]` (every component).
+        earlier: the scaled values x_j of the channels before c, each broadcastable to
+            `means[..., c]` (`[...]`, or `[..., 1]` for every component).
+
+    Returns:
+        `means[..., c]`'s shape.
+    """
+    c = len(earlier)
+    mean = means[..., c]
+    first_pair = c * (c - 1) // 2  # coupling pairs (c, j) follow those of channels < c
+    for j, x in enumerate(earlier):
+        mean = mean + coupling[..., first_pair + j] * x
+    return mean
 
 
 def scale_values(values, num_levels: int) -> tf.Tensor:
@@ -147,12 +164,9 @@ def sample_pixels(
     pick = lambda t: tf.gather(t, component, axis=-2, batch_dims=len(component.shape))  # noqa: E731
     means, log_scales, coupling = pick(means), pick(log_scales), pick(coupling)  # (..., C)
     eps = 1e-6
-    values, scaled, pair = [], [], 0
+    values, scaled = [], []
     for c in range(channels):
-        mean = means[..., c]
-        for j in range(c):
-            mean = mean + coupling[..., pair] * scaled[j]
-            pair += 1
+        mean = coupled_mean(means, coupling, scaled)
         x = mean
         if mode == "sample":
             u = tf.clip_by_value(uniform[..., 1 + c], eps, 1.0 - eps)

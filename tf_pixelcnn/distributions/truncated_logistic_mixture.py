@@ -73,43 +73,54 @@ def sample_pixels(
     log_scales = log_scales - log_scale_reduction
     uniform = tf.cast(uniform, tf.float32)
     log_weights = tf.nn.log_softmax(logits, axis=-1)  # (..., K)
-    every_value = tf.range(num_levels, dtype=tf.int32)  # (L,)
-    values, scaled, pair = [], [], 0
+    values, scaled = [], []
     for c in range(channels):
         low, high = bounds(values)
-        mean = means[..., c]
-        for j in range(c):
-            mean = mean + coupling[..., pair] * scaled[j][..., None]
-            pair += 1
+        earlier = [x[..., None] for x in scaled]  # (..., 1) each: every component
+        mean = logistic_mixture.coupled_mean(means, coupling, earlier)  # (..., K)
         if mode == "map":
             if c == 0:  # the component, given that channel 0 can be completed
-                log_mass = logistic_mixture.log_interval_mass(
-                    mean[..., None], log_scales[..., c, None], low[..., None], high[..., None],
-                    num_levels,
-                )[..., 0]  # fmt: skip
-                component = random_stream.inverse_cdf_sample(
-                    log_weights + log_mass, uniform[..., 0]
+                component = _component_in_bounds(
+                    mean, log_scales[..., c], low, high, log_weights, uniform[..., 0], num_levels
                 )
-            # The mode of the component's logistic (its mean), as `logistic_mixture`'s MAP,
-            # moved into the interval.
-            chosen = tf.gather(mean, component, axis=-1, batch_dims=len(component.shape))
-            value = tf.cast(tf.round((chosen + 1.0) * (num_levels - 1) / 2.0), tf.int32)
-            value = tf.clip_by_value(value, low, high)
+            value = _mode_in_bounds(mean, component, low, high, num_levels)
         else:
-            # log p_k(v | x_<c) for every value v: (..., K, L)
-            log_p = logistic_mixture.log_interval_mass(
-                mean[..., None], log_scales[..., c, None], every_value, every_value, num_levels
-            )
-            outside = tf.logical_or(every_value < low[..., None], every_value > high[..., None])
-            log_value = tf.reduce_logsumexp(log_weights[..., None] + log_p, axis=-2)  # (..., L)
-            value = random_stream.inverse_cdf_sample(
-                tf.where(outside, -1e30, log_value), uniform[..., 1 + c]
-            )
-            value = tf.clip_by_value(value, low, high)  # float round-off of the CDF's end
-            # Posterior over components given x_≤c, for the next channel.
-            log_weights = log_weights + tf.gather(
-                log_p, value, axis=-1, batch_dims=len(value.shape)
+            value, log_weights = _draw_in_bounds(
+                mean, log_scales[..., c], low, high, log_weights, uniform[..., 1 + c], num_levels
             )
         values.append(value)
         scaled.append(logistic_mixture.scale_values(value, num_levels))
     return tf.stack(values, axis=-1)
+
+
+def _component_in_bounds(mean, log_scale, low, high, log_weights, uniform, num_levels):
+    """The component `int32 [...]` drawn from π_k P_k(low ≤ v ≤ high); `mean`, `log_scale`
+    and `log_weights` `[..., K]`, `low`, `high` and `uniform` `[...]`."""
+    log_mass = logistic_mixture.log_interval_mass(
+        mean[..., None], log_scale[..., None], low[..., None], high[..., None], num_levels
+    )[..., 0]  # (..., K)
+    return random_stream.inverse_cdf_sample(log_weights + log_mass, uniform)
+
+
+def _mode_in_bounds(mean, component, low, high, num_levels):
+    """The mode of `component`'s logistic (its mean), as `logistic_mixture`'s MAP, moved into
+    `[low, high]`: `int32 [...]`; `mean` `[..., K]`."""
+    chosen = tf.gather(mean, component, axis=-1, batch_dims=len(component.shape))
+    value = tf.cast(tf.round((chosen + 1.0) * (num_levels - 1) / 2.0), tf.int32)
+    return tf.clip_by_value(value, low, high)
+
+
+def _draw_in_bounds(mean, log_scale, low, high, log_weights, uniform, num_levels):
+    """A value `int32 [...]` by inverse CDF from the mixture restricted to `[low, high]`, and
+    the log-weights `[..., K]` of the components' posterior given it (for the next channel)."""
+    every_value = tf.range(num_levels, dtype=tf.int32)  # (L,)
+    # log p_k(v | x_<c) for every value v: (..., K, L)
+    log_p = logistic_mixture.log_interval_mass(
+        mean[..., None], log_scale[..., None], every_value, every_value, num_levels
+    )
+    outside = tf.logical_or(every_value < low[..., None], every_value > high[..., None])
+    log_value = tf.reduce_logsumexp(log_weights[..., None] + log_p, axis=-2)  # (..., L)
+    value = random_stream.inverse_cdf_sample(tf.where(outside, -1e30, log_value), uniform)
+    value = tf.clip_by_value(value, low, high)  # float round-off of the CDF's end
+    posterior = log_weights + tf.gather(log_p, value, axis=-1, batch_dims=len(value.shape))
+    return value, posterior
