@@ -98,9 +98,7 @@ class GatedBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        masks.check_mask_type(mask_type)
-        check_dropout_rate(dropout_rate)
-        masks.check_odd_kernel_size(kernel_size, minimum=3)
+        check_arguments(kernel_size, mask_type, dropout_rate)
         self.filters = filters
         self.kernel_size = kernel_size
         self.mask_type = mask_type
@@ -109,8 +107,14 @@ class GatedBlock(keras.layers.Layer):
         self.spatial_condition_channels = spatial_condition_channels
         self.skip_connection = skip_connection
         self.dropout_rate = dropout_rate
+        self.is_conditional = condition_dim is not None or spatial_condition_channels is not None
+        self._create_sublayers()
 
-        gate_units = 2 * filters
+    def _create_sublayers(self):
+        """The sub-layers, in the order their weights are saved (and named after their
+        attributes, which checkpoints key by): keep both."""
+        filters, kernel_size, groups = self.filters, self.kernel_size, self.num_color_groups
+        gate_units = 2 * filters  # the fused [f, g] halves
         dtype = self.dtype_policy  # sub-layers follow the block's policy
         self.vertical_conv = VerticalStackConv2D(
             gate_units, kernel_size, name="vertical_conv", dtype=dtype
@@ -118,8 +122,8 @@ class GatedBlock(keras.layers.Layer):
         self.horizontal_conv = HorizontalStackConv2D(
             gate_units,
             kernel_size,
-            mask_type=mask_type,
-            num_color_groups=num_color_groups,
+            mask_type=self.mask_type,
+            num_color_groups=groups,
             out_splits=2,
             name="horizontal_conv",
             dtype=dtype,
@@ -127,33 +131,26 @@ class GatedBlock(keras.layers.Layer):
         self.vertical_to_horizontal = keras.layers.Conv2D(
             gate_units, 1, use_bias=False, name="vertical_to_horizontal", dtype=dtype
         )
-        self.horizontal_output = MaskedConv2D(
-            filters,
-            1,
-            mask_type="B",
-            num_color_groups=num_color_groups,
-            name="horizontal_output",
-            dtype=dtype,
-        )
+        self.horizontal_output = masked_output_conv(filters, groups, "horizontal_output", dtype)
         self.skip_output = (
-            MaskedConv2D(
-                filters, 1, mask_type="B", num_color_groups=num_color_groups,
-                name="skip_output", dtype=dtype,
-            )  # fmt: skip
-            if skip_connection
+            masked_output_conv(filters, groups, "skip_output", dtype)
+            if self.skip_connection
             else None
         )
         # No layer at rate 0: models without dropout keep exactly their variables.
         self.dropout = (
-            keras.layers.Dropout(dropout_rate, name="dropout", dtype=dtype)
-            if dropout_rate > 0
+            keras.layers.Dropout(self.dropout_rate, name="dropout", dtype=dtype)
+            if self.dropout_rate > 0
             else None
         )
-        self.is_conditional = condition_dim is not None or spatial_condition_channels is not None
         if self.is_conditional:  # V^T h (eq. 4) or V * s (eq. 5) for each stack
             self.vertical_condition, self.horizontal_condition = (
                 ConditionProjection(
-                    gate_units, condition_dim, spatial_condition_channels, name=name, dtype=dtype
+                    gate_units,
+                    self.condition_dim,
+                    self.spatial_condition_channels,
+                    name=name,
+                    dtype=dtype,
                 )
                 for name in ("vertical_condition", "horizontal_condition")
             )
@@ -215,6 +212,22 @@ class GatedBlock(keras.layers.Layer):
             dropout_rate=self.dropout_rate,
         )
         return config
+
+
+def masked_output_conv(filters: int, num_color_groups: int, name: str, dtype) -> MaskedConv2D:
+    """The masked 1×1 convolution (mask "B") of the horizontal stack's output or skip:
+    `[batch, height, width, filters] -> [batch, height, width, filters]`."""
+    return MaskedConv2D(
+        filters, 1, mask_type="B", num_color_groups=num_color_groups, name=name, dtype=dtype
+    )
+
+
+def check_arguments(kernel_size: int, mask_type: str, dropout_rate: float) -> None:
+    """Raises ValueError for an even or < 3 `kernel_size`, an unknown `mask_type` or a
+    `dropout_rate` outside [0, 1)."""
+    masks.check_mask_type(mask_type)
+    check_dropout_rate(dropout_rate)
+    masks.check_odd_kernel_size(kernel_size, minimum=3)
 
 
 def check_dropout_rate(dropout_rate: float) -> None:
