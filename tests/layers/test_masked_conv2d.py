@@ -40,3 +40,11 @@ def test_sees_exactly_the_masked_window(kernel_size, mask_type, groups):
 def test_config_round_trip():
     layer = MaskedConv2D(6, 3, mask_type="A", num_color_groups=3, out_splits=2)
     test_case.assert_layer_config_round_trip(layer, np.ones((1, 4, 4, 3), np.float32))
+
+
+def test_convolve_of_the_padded_input_is_the_call():
+    layer = MaskedConv2D(6, 5, mask_type="A", num_color_groups=3)
+    inputs = np.random.default_rng(0).normal(size=(2, 6, 7, 3)).astype(np.float32)
+    outputs = layer(inputs)
+    padded = np.pad(inputs, layer.padding)
+    np.testing.assert_allclose(layer.convolve(padded), outputs, rtol=1e-5, atol=1e-5)

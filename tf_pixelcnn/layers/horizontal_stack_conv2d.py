@@ -3,12 +3,11 @@
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn.layers import masks
-from tf_pixelcnn.layers.convolution_parts import convolve, weights_config
+from tf_pixelcnn.layers.convolution_parts import ColourMaskedConvolution
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
-class HorizontalStackConv2D(keras.layers.Layer):
+class HorizontalStackConv2D(ColourMaskedConvolution):
     """A (1 × ⌈n/2⌉) convolution over the current row, up to and including the pixel.
 
     The input is padded with ⌊n/2⌋ columns on the left and convolved with no further
@@ -39,54 +38,20 @@ class HorizontalStackConv2D(keras.layers.Layer):
         §2.2 and Fig. 2.
     """
 
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int,
-        mask_type: str = "B",
-        num_color_groups: int = 1,
-        out_splits: int = 1,
-        use_bias: bool = True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        masks.check_mask_type(mask_type)
-        masks.check_odd_kernel_size(kernel_size, minimum=1)
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.mask_type = mask_type
-        self.num_color_groups = num_color_groups
-        self.out_splits = out_splits
-        self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-
     @property
     def kernel_width(self) -> int:
         return self.kernel_size // 2 + 1
 
+    def kernel_shape(self, in_channels: int) -> tuple:
+        return (1, self.kernel_width, in_channels, self.filters)
+
     def build(self, input_shape):
-        in_channels = int(input_shape[-1])
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(1, self.kernel_width, in_channels, self.filters),
-            initializer=self.kernel_initializer,
-        )
-        self.bias = (
-            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
-            if self.use_bias
-            else None
-        )
-        # A NumPy array, not a tensor: build() may run inside a graph the call outlives.
-        self.current_pixel_mask = masks.channel_mask(
-            in_channels, self.filters, self.num_color_groups, self.mask_type, self.out_splits
-        )
+        super().build(input_shape)
+        self.current_pixel_mask = self.current_pixel_channel_mask(int(input_shape[-1]))
 
     def masked_kernel(self):
         """`[1, ⌈n/2⌉, in_channels, filters]`: the kernel with the current-pixel tap masked."""
-        kernel = tf.cast(self.kernel, self.compute_dtype)  # mixed precision: bf16/f16
+        kernel = super().masked_kernel()  # mixed precision: bf16/f16
         left, current = kernel[:, :-1], kernel[:, -1:]
         mask = tf.constant(self.current_pixel_mask, self.compute_dtype)
         return tf.concat([left, current * mask], axis=1)
@@ -95,26 +60,3 @@ class HorizontalStackConv2D(keras.layers.Layer):
     def padding(self):
         """Zeros added to `[B, H, W, C]`: ⌊n/2⌋ columns on the left."""
         return [[0, 0], [0, 0], [self.kernel_size // 2, 0], [0, 0]]
-
-    def convolve(self, padded):
-        """Valid convolution of an input padded already (the cached sampler convolves
-        windows of its caches this way)."""
-        return convolve(padded, self.masked_kernel(), self.bias, self.compute_dtype)
-
-    def call(self, inputs):
-        # Pad, then convolve with "VALID": oneDNN runs the backward pass of this form,
-        # while a conv2d with explicit padding falls back to far slower Eigen kernels.
-        return self.convolve(tf.pad(inputs, self.padding))
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.filters)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            weights_config(self),
-            mask_type=self.mask_type,
-            num_color_groups=self.num_color_groups,
-            out_splits=self.out_splits,
-        )
-        return config

@@ -4,12 +4,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf_pixelcnn.layers import masks
-from tf_pixelcnn.layers.convolution_parts import convolve, weights_config
+from tf_pixelcnn.layers.convolution_parts import ColourMaskedConvolution, convolve
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
-class MaskedConv2D(keras.layers.Layer):
+class MaskedConv2D(ColourMaskedConvolution):
     """An n×n convolution that sees only pixels before the current one in raster order.
 
     The kernel is multiplied by a mask: rows above the centre are kept, the centre row is
@@ -43,45 +42,19 @@ class MaskedConv2D(keras.layers.Layer):
         §3.4, Fig. 4.
     """
 
-    def __init__(
-        self,
-        filters: int,
-        kernel_size: int,
-        mask_type: str = "B",
-        num_color_groups: int = 1,
-        out_splits: int = 1,
-        use_bias: bool = True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        masks.check_mask_type(mask_type)
-        masks.check_odd_kernel_size(kernel_size)
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.mask_type = mask_type
-        self.num_color_groups = num_color_groups
-        self.out_splits = out_splits
-        self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
+    def kernel_shape(self, in_channels: int) -> tuple:
+        return (self.kernel_size, self.kernel_size, in_channels, self.filters)
+
+    @property
+    def padding(self):
+        """Zeros added around `[B, H, W, C]` for `convolve`: ⌊n/2⌋ on every side."""
+        half = self.kernel_size // 2
+        return [[0, 0], [half, half], [half, half], [0, 0]]
 
     def build(self, input_shape):
-        in_channels = int(input_shape[-1])
-        n = self.kernel_size
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(n, n, in_channels, self.filters),
-            initializer=self.kernel_initializer,
-        )
-        self.bias = (
-            self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
-            if self.use_bias
-            else None
-        )
+        super().build(input_shape)
         # A NumPy array, not a tensor: build() may run inside a graph the call outlives.
-        self.mask = self.full_mask(in_channels)
+        self.mask = self.full_mask(int(input_shape[-1]))
 
     def full_mask(self, in_channels: int) -> np.ndarray:
         """The kernel mask, `float32 [n, n, in_channels, filters]`."""
@@ -89,25 +62,14 @@ class MaskedConv2D(keras.layers.Layer):
         mask = np.zeros((n, n, in_channels, self.filters), np.float32)
         mask[:centre] = 1.0
         mask[centre, :centre] = 1.0
-        mask[centre, centre] = masks.channel_mask(
-            in_channels, self.filters, self.num_color_groups, self.mask_type, self.out_splits
-        )
+        mask[centre, centre] = self.current_pixel_channel_mask(in_channels)
         return mask
 
+    def masked_kernel(self) -> tf.Tensor:
+        """`[n, n, in_channels, filters]` in the compute dtype, times the mask."""
+        kernel = super().masked_kernel()  # mixed precision: bf16/f16
+        return kernel * tf.constant(self.mask, self.compute_dtype)
+
     def call(self, inputs):
-        kernel = tf.cast(self.kernel, self.compute_dtype)  # mixed precision: bf16/f16
-        kernel = kernel * tf.constant(self.mask, self.compute_dtype)
-        return convolve(inputs, kernel, self.bias, self.compute_dtype, padding="SAME")
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.filters)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            weights_config(self),
-            mask_type=self.mask_type,
-            num_color_groups=self.num_color_groups,
-            out_splits=self.out_splits,
-        )
-        return config
+        # conv2d pads ("SAME"), as this layer always has; convolve(tf.pad(x, padding)) agrees.
+        return convolve(inputs, self.masked_kernel(), self.bias, self.compute_dtype, padding="SAME")
