@@ -38,7 +38,8 @@ class ConvEncoder(keras.layers.Layer):
         super().__init__(**kwargs)
         if bottleneck_dim < 1:
             raise ValueError(
-                f"bottleneck_dim must be a positive integer. Received: bottleneck_dim={bottleneck_dim}."
+                "bottleneck_dim must be a positive integer. "
+                f"Received: bottleneck_dim={bottleneck_dim}."
             )
         self.bottleneck_dim = bottleneck_dim
         self.filters = filters

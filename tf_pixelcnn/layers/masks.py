@@ -68,5 +68,6 @@ def check_odd_kernel_size(kernel_size: int, minimum: int = 1) -> None:
         or kernel_size % 2 == 0
     ):
         raise ValueError(
-            f"kernel_size must be an odd integer >= {minimum}. Received: kernel_size={kernel_size!r}."
+            f"kernel_size must be an odd integer >= {minimum}. "
+            f"Received: kernel_size={kernel_size!r}."
         )
