@@ -99,12 +99,7 @@ def make_distributed_train_step(
             scaled_loss = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
         gradients = tape.gradient(scaled_loss, variables)
         if gradient_clip_norm:
-            context = tf.distribute.get_replica_context()
-            total = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
-            total = clip_scaled_gradients(total, gradient_clip_norm, loss_scale(optimizer))
-            # The optimizer sums the replicas' gradients again: give each its share.
-            replicas = context.num_replicas_in_sync
-            gradients = [g / replicas for g in total]
+            gradients = _clipped_share_of_sum(gradients, gradient_clip_norm, optimizer)
         optimizer.apply_gradients(zip(gradients, variables))
         return loss
 
@@ -121,6 +116,17 @@ def make_distributed_train_step(
         return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
 
     return step
+
+
+def _clipped_share_of_sum(gradients, clip_norm: float, optimizer) -> List[tf.Tensor]:
+    """In a replica step: the gradients summed over replicas, clipped to `clip_norm`
+    (`clip_scaled_gradients`), divided by the number of replicas."""
+    context = tf.distribute.get_replica_context()
+    total = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
+    total = clip_scaled_gradients(total, clip_norm, loss_scale(optimizer))
+    # The optimizer sums the replicas' gradients again: give each its share.
+    replicas = context.num_replicas_in_sync
+    return [g / replicas for g in total]
 
 
 def loss_scale(optimizer) -> Optional[tf.Tensor]:
