@@ -1,6 +1,6 @@
 """Gated PixelCNN (van den Oord et al. 2016)."""
 
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -45,7 +45,8 @@ class GatedPixelCNN(AutoregressiveImageModel):
         num_classes: Integer labels `[batch]` → one-hot h (eq. 4), or None.
         condition_dim: Float vectors `[batch, condition_dim]` as h (eq. 4), or None.
         spatial_condition: Condition through s = m(h) and 1×1 convolutions (eq. 5).
-        spatial_condition_filters: Channels of s.
+        spatial_condition_filters: S, the channels of the spatial map s, whether s = m(h)
+            or s = f_w(x̂) (`condition_image_shape`; see `AutoregressiveImageModel`).
         num_mixture_components: Output a discretized mixture of this many logistics per
             pixel (PixelCNN++ with channel coupling; Kolesnikov & Lampert 2017) instead of
             a softmax per sub-pixel. The network then predicts all C values of a pixel
@@ -97,51 +98,50 @@ class GatedPixelCNN(AutoregressiveImageModel):
             spatial_condition_filters=spatial_condition_filters,
             **kwargs,
         )
-        masks.check_odd_kernel_size(kernel_size, minimum=3)
-        check_depth_and_width(num_layers, filters, self.image_shape[2])
-        check_dropout_rate(dropout_rate)
-        self.dropout_rate = dropout_rate
-        self.num_layers = num_layers
-        self.filters = filters
-        self.kernel_size = kernel_size
+        check_layer_arguments(num_layers, filters, kernel_size, dropout_rate, self.image_shape[2])
         if num_mixture_components is not None and num_mixture_components < 1:
             raise ValueError(
                 "num_mixture_components must be >= 1 or None. Received: "
                 f"num_mixture_components={num_mixture_components}."
             )
+        self.dropout_rate = dropout_rate
+        self.num_layers = num_layers
+        self.filters = filters
+        self.kernel_size = kernel_size
         self.num_mixture_components = num_mixture_components
-        channels = self.image_shape[2]
-        # A mixture predicts the whole pixel at once: the current pixel is one group.
-        groups = 1 if num_mixture_components else channels
-        set_numbered_layers(
-            self,
-            "gated_block",
-            [
-                GatedBlock(
-                    filters,
-                    kernel_size,
-                    mask_type="A" if i == 0 else "B",
-                    num_color_groups=groups,
-                    condition_dim=self.block_condition_dim,
-                    spatial_condition_channels=self.block_spatial_channels,
-                    dropout_rate=dropout_rate,
-                    name=f"gated_block_{i}",
-                    dtype=self.dtype_policy,
-                )
-                for i in range(num_layers)
-            ],
-        )
-        # The head is float32 under any policy: logits rounded to 16 bits bias log p.
-        if num_mixture_components:
-            outputs = logistic_mixture.num_parameters(num_mixture_components, channels)
-            self.output_head = PixelOutputHead(
-                outputs, 1, filters, name="output_head", dtype="float32"
-            )
-        else:
-            self.output_head = PixelOutputHead(
-                num_levels, channels, filters, name="output_head", dtype="float32"
-            )
+        set_numbered_layers(self, "gated_block", self._make_blocks())
+        self.output_head = self._make_output_head()
         self.build()  # every shape is known: weights exist from construction on
+
+    def _make_blocks(self) -> List[GatedBlock]:
+        """`num_layers` gated blocks, `gated_block_{i}`: mask "A" first, then "B"."""
+        # A mixture predicts the whole pixel at once: the current pixel is one group.
+        groups = 1 if self.num_mixture_components else self.image_shape[2]
+        return [
+            GatedBlock(
+                self.filters,
+                self.kernel_size,
+                mask_type="A" if i == 0 else "B",
+                num_color_groups=groups,
+                condition_dim=self.block_condition_dim,
+                spatial_condition_channels=self.block_spatial_channels,
+                dropout_rate=self.dropout_rate,
+                name=f"gated_block_{i}",
+                dtype=self.dtype_policy,
+            )
+            for i in range(self.num_layers)
+        ]
+
+    def _make_output_head(self) -> PixelOutputHead:
+        """Softmax logits `(B, H, W, C, L)`, or mixture parameters `(B, H, W, 1, P)`."""
+        # float32 under any policy: logits rounded to 16 bits bias log p.
+        channels = self.image_shape[2]
+        if self.num_mixture_components:
+            outputs = logistic_mixture.num_parameters(self.num_mixture_components, channels)
+            return PixelOutputHead(outputs, 1, self.filters, name="output_head", dtype="float32")
+        return PixelOutputHead(
+            self.num_levels, channels, self.filters, name="output_head", dtype="float32"
+        )
 
     @property
     def blocks(self):
@@ -196,7 +196,12 @@ class GatedPixelCNN(AutoregressiveImageModel):
         return config
 
 
-def check_depth_and_width(num_layers: int, filters: int, channels: int) -> None:
+def check_layer_arguments(
+    num_layers: int, filters: int, kernel_size: int, dropout_rate: float, channels: int
+) -> None:
+    """Checks the layer stack's arguments (`GatedPixelCNN`, `PixelCNN`): `kernel_size` odd
+    and ≥ 3, `num_layers` ≥ 1, `filters` ≥ `channels`, `dropout_rate` in [0, 1)."""
+    masks.check_odd_kernel_size(kernel_size, minimum=3)
     if num_layers < 1:
         raise ValueError(f"num_layers must be >= 1. Received: num_layers={num_layers}.")
     if filters < channels:
@@ -204,3 +209,4 @@ def check_depth_and_width(num_layers: int, filters: int, channels: int) -> None:
             f"filters must be >= channels so every colour group has a feature map. "
             f"Received: filters={filters}, channels={channels}."
         )
+    check_dropout_rate(dropout_rate)

@@ -1,6 +1,6 @@
 """The original PixelCNN: masked convolutions with ReLUs (blind spot included)."""
 
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -10,11 +10,10 @@ from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.numbered_layers import numbered_layers
 from tf_pixelcnn.layers.numbered_layers import set_numbered_layers
 from tf_pixelcnn.layers.condition_projection import ConditionProjection
-from tf_pixelcnn.layers.gated_block import check_dropout_rate
 from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
-from tf_pixelcnn.models.gated_pixel_cnn import check_depth_and_width
+from tf_pixelcnn.models.gated_pixel_cnn import check_layer_arguments
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
@@ -37,7 +36,8 @@ class PixelCNN(AutoregressiveImageModel):
         first_kernel_size: Odd size of the first, mask "A", layer (7 in the paper).
         dropout_rate: Fraction of each residual branch's units dropped in training.
         num_levels, num_classes, condition_dim, spatial_condition,
-        spatial_condition_filters, condition_image_*: As for `GatedPixelCNN`.
+        spatial_condition_filters, condition_image_*: As for `GatedPixelCNN`
+            (`spatial_condition_filters`: S, the channels of s = m(h) or s = f_w(x̂)).
 
     Example:
         >>> model = PixelCNN(image_shape=(8, 8, 3), num_layers=3, filters=6, num_levels=4)
@@ -74,46 +74,16 @@ class PixelCNN(AutoregressiveImageModel):
             spatial_condition_filters=spatial_condition_filters,
             **kwargs,
         )
-        masks.check_odd_kernel_size(kernel_size, minimum=3)
+        check_layer_arguments(num_layers, filters, kernel_size, dropout_rate, self.image_shape[2])
         masks.check_odd_kernel_size(first_kernel_size, minimum=3)
-        check_depth_and_width(num_layers, filters, self.image_shape[2])
-        check_dropout_rate(dropout_rate)
         self.dropout_rate = dropout_rate
         self.num_layers = num_layers
         self.filters = filters
         self.kernel_size = kernel_size
         self.first_kernel_size = first_kernel_size
-        channels = self.image_shape[2]
-        set_numbered_layers(
-            self,
-            "masked_conv",
-            [
-                MaskedConv2D(
-                    filters,
-                    first_kernel_size if i == 0 else kernel_size,
-                    mask_type="A" if i == 0 else "B",
-                    num_color_groups=channels,
-                    name=f"masked_conv_{i}",
-                    dtype=self.dtype_policy,
-                )
-                for i in range(num_layers)
-            ],
-        )
+        set_numbered_layers(self, "masked_conv", self._make_convolutions())
         if self.is_conditional:
-            set_numbered_layers(
-                self,
-                "condition",
-                [
-                    ConditionProjection(
-                        filters,
-                        self.block_condition_dim,
-                        self.block_spatial_channels,
-                        name=f"condition_{i}",
-                        dtype=self.dtype_policy,
-                    )
-                    for i in range(num_layers)
-                ],
-            )
+            set_numbered_layers(self, "condition", self._make_condition_projections())
         # Stateless apart from its seed: one layer serves every residual branch.
         self.dropout = (
             keras.layers.Dropout(dropout_rate, name="dropout", dtype=self.dtype_policy)
@@ -122,9 +92,36 @@ class PixelCNN(AutoregressiveImageModel):
         )
         # float32 under any policy, as GatedPixelCNN's.
         self.output_head = PixelOutputHead(
-            num_levels, channels, filters, name="output_head", dtype="float32"
+            num_levels, self.image_shape[2], filters, name="output_head", dtype="float32"
         )
         self.build()  # every shape is known: weights exist from construction on
+
+    def _make_convolutions(self) -> List[MaskedConv2D]:
+        """`num_layers` convolutions, `masked_conv_{i}`: mask "A" first, then "B"."""
+        return [
+            MaskedConv2D(
+                self.filters,
+                self.first_kernel_size if i == 0 else self.kernel_size,
+                mask_type="A" if i == 0 else "B",
+                num_color_groups=self.image_shape[2],
+                name=f"masked_conv_{i}",
+                dtype=self.dtype_policy,
+            )
+            for i in range(self.num_layers)
+        ]
+
+    def _make_condition_projections(self) -> List[ConditionProjection]:
+        """One projection of h or s to `filters` channels per layer, `condition_{i}`."""
+        return [
+            ConditionProjection(
+                self.filters,
+                self.block_condition_dim,
+                self.block_spatial_channels,
+                name=f"condition_{i}",
+                dtype=self.dtype_policy,
+            )
+            for i in range(self.num_layers)
+        ]
 
     @property
     def convolutions(self):
