@@ -159,3 +159,27 @@ def test_teacher_forcing_hooks_give_the_full_models_outputs_on_the_forced_images
     )(uniform)
     np.testing.assert_array_equal(got, images)
     np.testing.assert_allclose(outputs, model(images, condition=labels), atol=1e-4)
+
+
+@pytest.mark.parametrize("mixture", [False, True])
+def test_every_bias_counts(mixture):
+    """All weights, biases included, drawn at random (Keras starts biases at 0, which would
+    hide a bias the pixel loop drops or adds twice): logits of the full model, naive images."""
+    model = tpc.GatedPixelCNN(
+        (4, 5, 3), num_layers=4, filters=6, kernel_size=5, num_levels=16, num_classes=2,
+        num_mixture_components=2 if mixture else None,
+    )  # fmt: skip
+    model.build()
+    rng = np.random.default_rng(3)
+    for variable in model.weights:
+        variable.assign(rng.normal(0.0, 0.5, variable.shape).astype(np.float32))
+    condition = np.array([0, 1, 1], np.int32)
+    seeds = random_stream.per_image_seeds((2, 4), 3)
+    channels = 4 if mixture else 3
+    uniform = random_stream.uniform_noise(seeds, (4, 5, channels))
+    images, step_outputs = tf.function(
+        lambda u: cached_sample(model, u, condition, return_logits=True)
+    )(uniform)
+    np.testing.assert_allclose(step_outputs, model(images, condition=condition), atol=1e-4)
+    naive = tpc.sample(model, condition=condition, seed=seeds, method="naive")
+    np.testing.assert_array_equal(images, naive)

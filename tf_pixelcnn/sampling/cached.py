@@ -125,11 +125,43 @@ class _CachedPass:
             kernel = tf.cast(block.horizontal_conv.masked_kernel()[0], dtype)  # (h+1, in, 2p)
             self.left_kernels.append(tf.reshape(kernel[:-1], [-1, kernel.shape[-1]]))
             self.current_kernels.append(kernel[-1])  # (in, 2p), colour-masked
-        self.outputs = [dense_weights(block.horizontal_output, dtype) for block in self.blocks]
+        self.output_kernels = [dense_weights(b.horizontal_output, dtype)[0] for b in self.blocks]
+        self.in_channels = [self.channels] + [model.filters] * (len(self.blocks) - 1)
+        self.fold_output_biases()
         # The output head computes in float32 whatever the policy, as the model's does.
         self.hidden = dense_weights(model.output_head.hidden, tf.float32)
-        self.logits = dense_weights(model.output_head.logits, tf.float32)
-        self.in_channels = [self.channels] + [model.filters] * (len(self.blocks) - 1)
+        kernel, bias = dense_weights(model.output_head.logits, tf.float32)
+        self.head_logits = (
+            [(kernel, bias)]
+            if self.components
+            else [
+                (kernel[:, c * self.levels : (c + 1) * self.levels],
+                 bias[c * self.levels : (c + 1) * self.levels])
+                for c in range(self.channels)
+            ]
+        )  # fmt: skip
+
+    def fold_output_biases(self):
+        """Moves the biases of the horizontal stack's output 1×1s out of the pixel loop.
+
+        The loop carries each layer's input x_l less a constant offset o_l (the sum of
+        the output biases the residuals carried up to layer l; o_0 = 0), which saves one
+        addition per layer and colour. The offset's share of the next pre-activations,
+        o_l W_current + [o_l … o_l] W_left, is added to the row's link terms instead; the
+        windows start at −o_l, so the left padding still holds x = 0.
+        """
+        offset = tf.zeros([self.channels], self.dtype)
+        self.offsets, self.offset_terms = [], []
+        for i, block in enumerate(self.blocks):
+            self.offsets.append(offset)
+            window_offset = tf.tile(offset, [self.half])[None]  # (1, half·in)
+            self.offset_terms.append(
+                tf.matmul(offset[None], self.current_kernels[i])[0]
+                + tf.matmul(window_offset, self.left_kernels[i])[0]
+            )  # (2p,)
+            bias = dense_weights(block.horizontal_output, self.dtype)[1]
+            offset = offset + bias if block.residual else bias
+        self.head_offset = tf.cast(offset, tf.float32)  # o_L: the head's input is x'_L + o_L
 
     # --- The vertical stack: one row of every layer from the row caches -------------
 
@@ -164,23 +196,21 @@ class _CachedPass:
 
     def layers_at_pixel(self, left, pixel):
         """Every layer at the current pixel given its (partly drawn) value `pixel`:
-        `(head's hidden features float32 [B, p_head], each layer's input)`."""
+        `(head's hidden features float32 [B, p_head], each layer's input x' [B, in])`."""
         inputs, layer_inputs = pixel, []
         for i, block in enumerate(self.blocks):
             layer_inputs.append(inputs)
             pre = left[i] + tf.matmul(inputs, self.current_kernels[i])  # (B, 2p)
-            out_kernel, out_bias = self.outputs[i]
-            h = tf.matmul(gated_activation(pre), out_kernel) + out_bias  # (B, p)
+            h = tf.matmul(gated_activation(pre), self.output_kernels[i])  # (B, p), no bias
             inputs = inputs + h if block.residual else h
         hidden_kernel, hidden_bias = self.hidden
-        hidden = tf.matmul(tf.nn.relu(tf.cast(inputs, tf.float32)), hidden_kernel) + hidden_bias
+        top = tf.cast(inputs, tf.float32) + self.head_offset  # the last layer's true output
+        hidden = tf.matmul(tf.nn.relu(top), hidden_kernel) + hidden_bias
         return hidden, layer_inputs
 
-    def head_outputs(self, hidden, first=None, last=None):
-        """Logits `[B, L]` of one colour (columns first:last), or mixture parameters."""
-        kernel, bias = self.logits
-        if first is not None:
-            kernel, bias = kernel[:, first:last], bias[first:last]
+    def head_outputs(self, hidden, group=0):
+        """Logits `[B, L]` of colour `group`, or mixture parameters `[B, P]`."""
+        kernel, bias = self.head_logits[group]
         return tf.matmul(tf.nn.relu(hidden), kernel) + bias
 
     def draw_pixel_values(self, left, row, column, logits_array, draw_pixel, draw_subpixel):
@@ -198,7 +228,7 @@ class _CachedPass:
         values = []
         for channel in range(self.channels):
             hidden, layer_inputs = self.layers_at_pixel(left, pixel)
-            logits = self.head_outputs(hidden, channel * self.levels, (channel + 1) * self.levels)
+            logits = self.head_outputs(hidden, channel)
             if self.return_logits:
                 step = (row * self.width + column) * self.channels + channel
                 logits_array = logits_array.write(step, logits)
@@ -213,11 +243,16 @@ class _CachedPass:
             pixel = pixel + one_hot * (tf.cast(value, self.dtype)[:, None] * self.scale - 1.0)
         return values, pixel, layer_inputs, logits_array
 
-    def pixel_step(self, row, column, link_rows, windows, row_values, logits_array, hooks):
-        """Draws the C sub-pixels of (row, column); returns the updated windows."""
+    def pixel_step(self, row, column, link_columns, windows, row_values, logits_array, hooks):
+        """Draws the C sub-pixels of (row, column); returns the updated windows.
+
+        `link_columns`: `[W, B, Σ 2p]`, every layer's link term of the row by column;
+        `windows`: per layer `[B, half·in]`, the inputs x' of the last `half` pixels.
+        """
+        links = tf.split(tf.gather(link_columns, column), len(self.blocks), axis=-1)
         left = [
-            tf.matmul(tf.reshape(window, [self.batch, -1]), kernel) + link_row[:, column]
-            for window, kernel, link_row in zip(windows, self.left_kernels, link_rows)
+            tf.matmul(window, kernel) + link
+            for window, kernel, link in zip(windows, self.left_kernels, links)
         ]  # per layer (B, 2p): everything but the current-pixel tap
         values, pixel, layer_inputs, logits_array = self.draw_pixel_values(
             left, row, column, logits_array, *hooks
@@ -227,8 +262,8 @@ class _CachedPass:
         # of the last channel's pass are their final values. Shift them into the windows.
         layer_inputs[0] = pixel
         windows = [
-            tf.concat([window[:, 1:], layer_input[:, None]], axis=1)
-            for window, layer_input in zip(windows, layer_inputs)
+            tf.concat([window[:, channels:], layer_input], axis=1)
+            for window, layer_input, channels in zip(windows, layer_inputs, self.in_channels)
         ]
         column_mask = tf.one_hot(column, self.width, dtype=tf.int32)[None, :, None]  # (1, W, 1)
         row_values = row_values + column_mask * tf.stack(values, axis=-1)[:, None]
@@ -238,11 +273,17 @@ class _CachedPass:
 
     def row_step(self, row, images, previous_row, vertical_caches, logits_array, hooks):
         link_rows, vertical_caches = self.vertical_row(row, previous_row, vertical_caches)
-        windows = [tf.zeros([self.batch, self.half, c], self.dtype) for c in self.in_channels]
+        link_columns = tf.transpose(
+            tf.concat([link + term for link, term in zip(link_rows, self.offset_terms)], -1),
+            [1, 0, 2],
+        )  # (W, B, Σ 2p)
+        windows = [
+            tf.tile(-offset[None], [self.batch, self.half]) for offset in self.offsets
+        ]  # (B, half·in): x = 0 left of the image
 
         def column_step(column, windows, row_values, logits_array):
             windows, row_values, logits_array = self.pixel_step(
-                row, column, link_rows, windows, row_values, logits_array, hooks
+                row, column, link_columns, windows, row_values, logits_array, hooks
             )
             return column + 1, windows, row_values, logits_array
 
