@@ -31,6 +31,7 @@ from tf_pixelcnn import grayscale_levels as grayscale_lib
 from tf_pixelcnn.distributions import logistic_mixture
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.sampling.cached import cached_sample
+from tf_pixelcnn.sampling.sampler_function import SamplerFunction
 
 
 class StepHandler:
@@ -151,11 +152,11 @@ class CodedPass:
         uniform_spec = tf.TensorSpec([None, *self._stream_shape], tf.float32)
         spec = condition_spec(model)
         if spec is None:
-            self._function = tf.function(
+            self._function = SamplerFunction(
                 lambda uniform: self._run(uniform, None), input_signature=[uniform_spec]
             )
         else:
-            self._function = tf.function(self._run, input_signature=[uniform_spec, spec])
+            self._function = SamplerFunction(self._run, input_signature=[uniform_spec, spec])
 
     def _call(self, table, row, column, channel):
         try:

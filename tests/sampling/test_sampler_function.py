@@ -1,0 +1,67 @@
+"""`SamplerFunction`: the single-threaded executor on CPU gives the default executor's images
+(graph optimisations may differ: logits agree to float32 rounding)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tf_pixelcnn as tpc
+from tests.models.test_autoregressive_image_model import sharpen_output
+from tf_pixelcnn.distributions import random_stream
+from tf_pixelcnn.sampling.cached import cached_sample
+from tf_pixelcnn.sampling.sampler_function import SamplerFunction
+
+
+@pytest.mark.parametrize("mixture", [False, True])
+def test_same_images_and_logits_as_the_default_executor(mixture):
+    model = tpc.GatedPixelCNN(
+        (5, 4, 3), num_layers=3, filters=6, kernel_size=3, num_levels=16, num_classes=3,
+        num_mixture_components=2 if mixture else None,
+    )  # fmt: skip
+    sharpen_output(model, scale=2.0)
+    condition = np.array([0, 2, 1, 1], np.int32)
+    uniform = random_stream.uniform_noise(
+        random_stream.per_image_seeds((3, 1), 4), (5, 4, 4 if mixture else 3)
+    )
+
+    def draw(u):
+        return cached_sample(model, u, condition, return_logits=True)
+
+    single_threaded = SamplerFunction(draw, single_threaded=True)
+    default = SamplerFunction(draw, single_threaded=False)
+    images, logits = single_threaded(uniform)
+    expected_images, expected_logits = default(uniform)
+    np.testing.assert_array_equal(images, expected_images)
+    np.testing.assert_allclose(logits, expected_logits, rtol=1e-5, atol=1e-5)
+    assert single_threaded.experimental_get_tracing_count() == 1
+
+
+def test_the_loops_are_not_lowered_under_the_single_threaded_executor():
+    """The executor cannot run Switch/Merge: the while loops must stay functional ops."""
+    model = tpc.GatedPixelCNN((3, 3, 1), num_layers=1, filters=2, kernel_size=3, num_levels=4)
+    model.build()
+    function = SamplerFunction(lambda u: cached_sample(model, u), single_threaded=True)
+    uniform = random_stream.uniform_noise(random_stream.per_image_seeds((0, 0), 1), (3, 3, 1))
+    function(uniform)
+    graph = function.function.get_concrete_function(uniform).graph
+    whiles = [op for op in graph.get_operations() if op.type in ("While", "StatelessWhile")]
+    assert whiles
+    for op in whiles:
+        assert not op.node_def.attr["_lower_using_switch_merge"].b
+
+
+def test_chosen_on_cpu_without_xla_only():
+    function = SamplerFunction(lambda x: x + 1)
+    assert function.single_threaded == (not tf.config.list_physical_devices("GPU"))
+    assert not SamplerFunction(lambda x: x + 1, jit_compile=True).single_threaded
+
+
+def test_errors_of_the_graph_reach_the_caller():
+    model = tpc.GatedPixelCNN(
+        (3, 3, 1), num_layers=1, filters=2, kernel_size=3, num_levels=4, num_classes=2
+    )
+    model.build()
+    function = SamplerFunction(lambda u, c: cached_sample(model, u, c), single_threaded=True)
+    uniform = random_stream.uniform_noise(random_stream.per_image_seeds((0, 0), 1), (3, 3, 1))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_classes=2"):
+        function(uniform, tf.constant([5], tf.int32))
