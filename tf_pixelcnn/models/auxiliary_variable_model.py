@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.utils.float32_copy import float32_copy, is_float32
 from tf_pixelcnn.distributions import random_stream
+from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.image_checks import check_image_shape, check_integer_images
 
 
@@ -22,18 +23,74 @@ _compiled = weakref.WeakKeyDictionary()
 
 
 class AuxiliaryVariableModel(keras.Model):
-    """Base class: image checks, total log-likelihood, seeded and compiled sampling.
+    """Base class: image checks, total log-likelihood, seeded and compiled sampling, and
+    the arguments of the conditional factors p(x | x̂) (`conditional_factor`).
 
     Subclasses define `factor_models`, `factor_log_probs`, `auxiliary`,
     `report_bits_per_dim`, `stream_size`, `draw` and `draw_given`.
+
+    Args:
+        image_shape: `(height, width, channels)`, channels 1 or 3.
+        num_levels: Values per sub-pixel of x, 2 to 256.
+        num_layers, filters, kernel_size: Of each conditional factor's `GatedPixelCNN`.
+        num_mixture_components: Logistics of each conditional factor's output.
+        condition_filters: S, the channels of each conditional factor's spatial map
+            s = f_w(x̂) (its `GatedPixelCNN`'s `spatial_condition_filters`).
+        condition_hidden_filters, condition_layers_per_resolution: Width and depth of
+            f_w (`ImageConditionNetwork`'s `hidden_filters`, `layers_per_resolution`).
+        dropout_rate: Dropout of every factor in training (see `GatedBlock`).
     """
 
     temperature_applies_to = None  # the name of the softmax factor `temperature` scales
 
-    def __init__(self, image_shape: Sequence[int], num_levels: int = 256, **kwargs):
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        num_levels: int = 256,
+        *,
+        num_layers: int,
+        filters: int,
+        kernel_size: int,
+        num_mixture_components: int,
+        condition_filters: int,
+        condition_hidden_filters: int,
+        condition_layers_per_resolution: int,
+        dropout_rate: float,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.image_shape = check_image_shape(image_shape, num_levels)
         self.num_levels = num_levels
+        self.num_layers, self.filters = num_layers, filters
+        self.kernel_size = kernel_size
+        self.num_mixture_components = num_mixture_components
+        self.condition_filters = condition_filters
+        self.condition_hidden_filters = condition_hidden_filters
+        self.condition_layers_per_resolution = condition_layers_per_resolution
+        self.dropout_rate = dropout_rate
+
+    def conditional_factor(
+        self, image_shape, condition_image_shape, condition_image_levels: int, name: str
+    ) -> GatedPixelCNN:
+        """p(x | x̂): a `GatedPixelCNN` over x `[batch, *image_shape]` with a logistic-mixture
+        output, conditioned on the integer image x̂ `[batch, *condition_image_shape]` in
+        [0, condition_image_levels) through s = f_w(x̂) `[batch, H, W, condition_filters]`."""
+        return GatedPixelCNN(
+            image_shape,
+            num_layers=self.num_layers,
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            num_levels=self.num_levels,
+            num_mixture_components=self.num_mixture_components,
+            condition_image_shape=condition_image_shape,
+            condition_image_levels=condition_image_levels,
+            spatial_condition_filters=self.condition_filters,
+            condition_image_hidden_filters=self.condition_hidden_filters,
+            condition_image_layers_per_resolution=self.condition_layers_per_resolution,
+            dropout_rate=self.dropout_rate,
+            name=name,
+            dtype=self.dtype_policy,
+        )
 
     # --- Subclasses ---------------------------------------------------------------------
 
@@ -212,6 +269,14 @@ class AuxiliaryVariableModel(keras.Model):
             **super().get_config(),  # name, trainable, dtype
             "image_shape": list(self.image_shape),
             "num_levels": self.num_levels,
+            "num_layers": self.num_layers,
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "num_mixture_components": self.num_mixture_components,
+            "condition_filters": self.condition_filters,
+            "condition_hidden_filters": self.condition_hidden_filters,
+            "condition_layers_per_resolution": self.condition_layers_per_resolution,
+            "dropout_rate": self.dropout_rate,
         }
 
     def build_from_config(self, config):

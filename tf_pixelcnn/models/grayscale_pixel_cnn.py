@@ -36,7 +36,8 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
         grayscale_num_layers, grayscale_filters: Of the grayscale model.
         kernel_size: Of both.
         num_mixture_components: Logistics of the colour model's output.
-        condition_filters: Channels of the embedding f_w(x̂).
+        condition_filters: S, the channels of the colour model's spatial map s = f_w(x̂)
+            (its `spatial_condition_filters`: the same quantity).
         condition_hidden_filters, condition_layers_per_resolution: Width and depth of
             f_w (`ImageConditionNetwork`'s `hidden_filters`, `layers_per_resolution`).
         dropout_rate: Dropout of both sub-models in training (see `GatedBlock`).
@@ -72,27 +73,18 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
         dropout_rate: float = 0.0,
         **kwargs,
     ):
-        super().__init__(image_shape, num_levels, **kwargs)
-        height, width, channels = self.image_shape
-        if channels != 3:
-            raise ValueError(
-                "GrayscalePixelCNN models colour images: image_shape must have 3 channels. "
-                f"Received: image_shape={self.image_shape}."
-            )
-        if not 2 <= grayscale_levels <= num_levels:
-            raise ValueError(
-                f"grayscale_levels must be in [2, num_levels={num_levels}]. Received: "
-                f"grayscale_levels={grayscale_levels}."
-            )
+        super().__init__(
+            image_shape, num_levels, num_layers=num_layers, filters=filters,
+            kernel_size=kernel_size, num_mixture_components=num_mixture_components,
+            condition_filters=condition_filters,
+            condition_hidden_filters=condition_hidden_filters,
+            condition_layers_per_resolution=condition_layers_per_resolution,
+            dropout_rate=dropout_rate, **kwargs,
+        )  # fmt: skip
+        _check_arguments(self.image_shape, num_levels, grayscale_levels)
         self.grayscale_levels = grayscale_levels
-        self.num_layers, self.filters = num_layers, filters
         self.grayscale_num_layers, self.grayscale_filters = grayscale_num_layers, grayscale_filters
-        self.kernel_size = kernel_size
-        self.num_mixture_components = num_mixture_components
-        self.condition_filters = condition_filters
-        self.condition_hidden_filters = condition_hidden_filters
-        self.condition_layers_per_resolution = condition_layers_per_resolution
-        self.dropout_rate = dropout_rate
+        height, width, _ = self.image_shape
         self.grayscale_model = GatedPixelCNN(
             (height, width, 1),
             num_layers=grayscale_num_layers,
@@ -103,21 +95,8 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
             name="grayscale_model",
             dtype=self.dtype_policy,
         )
-        self.colour_model = GatedPixelCNN(
-            self.image_shape,
-            num_layers=num_layers,
-            filters=filters,
-            kernel_size=kernel_size,
-            num_levels=num_levels,
-            num_mixture_components=num_mixture_components,
-            condition_image_shape=(height, width, 1),
-            condition_image_levels=grayscale_levels,
-            spatial_condition_filters=condition_filters,
-            condition_image_hidden_filters=condition_hidden_filters,
-            condition_image_layers_per_resolution=condition_layers_per_resolution,
-            dropout_rate=dropout_rate,
-            name="colour_model",
-            dtype=self.dtype_policy,
+        self.colour_model = self.conditional_factor(
+            self.image_shape, (height, width, 1), grayscale_levels, name="colour_model"
         )
         self.built = True
 
@@ -224,14 +203,20 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
         return {
             **super().get_config(),
             "grayscale_levels": self.grayscale_levels,
-            "num_layers": self.num_layers,
-            "filters": self.filters,
             "grayscale_num_layers": self.grayscale_num_layers,
             "grayscale_filters": self.grayscale_filters,
-            "kernel_size": self.kernel_size,
-            "num_mixture_components": self.num_mixture_components,
-            "condition_filters": self.condition_filters,
-            "condition_hidden_filters": self.condition_hidden_filters,
-            "condition_layers_per_resolution": self.condition_layers_per_resolution,
-            "dropout_rate": self.dropout_rate,
         }
+
+
+def _check_arguments(image_shape, num_levels: int, grayscale_levels: int) -> None:
+    """Colour images (3 channels), and 2 ≤ `grayscale_levels` ≤ `num_levels`."""
+    if image_shape[2] != 3:
+        raise ValueError(
+            "GrayscalePixelCNN models colour images: image_shape must have 3 channels. "
+            f"Received: image_shape={image_shape}."
+        )
+    if not 2 <= grayscale_levels <= num_levels:
+        raise ValueError(
+            f"grayscale_levels must be in [2, num_levels={num_levels}]. Received: "
+            f"grayscale_levels={grayscale_levels}."
+        )

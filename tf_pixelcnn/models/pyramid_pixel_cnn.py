@@ -65,7 +65,8 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         num_layers, filters: Each conditional level (few layers: x̂ carries most of it).
         kernel_size: Of every level.
         num_mixture_components: Logistics of every level's output.
-        condition_filters: Channels of each embedding f_w(x̂).
+        condition_filters: S, the channels of each level's spatial map s = f_w(x̂) (its
+            `GatedPixelCNN`'s `spatial_condition_filters`: the same quantity).
         condition_hidden_filters, condition_layers_per_resolution: Width and depth of
             each f_w (`ImageConditionNetwork`'s `hidden_filters`, `layers_per_resolution`).
         dropout_rate: Dropout of every level in training (see `GatedBlock`).
@@ -110,74 +111,53 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         quarters: str = "raster",
         **kwargs,
     ):
-        super().__init__(image_shape, num_levels, **kwargs)
-        if quarters not in QUARTERS:
-            raise ValueError(
-                f"quarters must be one of {QUARTERS}. Received: quarters={quarters!r}."
-            )
-        height, width, channels = self.image_shape
-        factor = 2 ** (num_resolutions - 1)
-        if num_resolutions < 2 or height % factor or width % factor:
-            raise ValueError(
-                "num_resolutions must be >= 2 and the image height and width divisible by "
-                f"2^(num_resolutions - 1). Received: num_resolutions={num_resolutions}, "
-                f"image_shape={self.image_shape}."
-            )
+        super().__init__(
+            image_shape, num_levels, num_layers=num_layers, filters=filters,
+            kernel_size=kernel_size, num_mixture_components=num_mixture_components,
+            condition_filters=condition_filters,
+            condition_hidden_filters=condition_hidden_filters,
+            condition_layers_per_resolution=condition_layers_per_resolution,
+            dropout_rate=dropout_rate, **kwargs,
+        )  # fmt: skip
+        _check_arguments(self.image_shape, num_resolutions, quarters)
         self.num_resolutions = num_resolutions
         self.base_num_layers, self.base_filters = base_num_layers, base_filters
-        self.num_layers, self.filters = num_layers, filters
-        self.kernel_size = kernel_size
-        self.num_mixture_components = num_mixture_components
-        self.condition_filters = condition_filters
-        self.condition_hidden_filters = condition_hidden_filters
-        self.condition_layers_per_resolution = condition_layers_per_resolution
-        self.dropout_rate = dropout_rate
         self.quarters = quarters
-        shapes = [
+        height, width, channels = self.image_shape
+        self.level_shapes = [
             (height // 2 ** (num_resolutions - 1 - i), width // 2 ** (num_resolutions - 1 - i),
              channels)
             for i in range(num_resolutions)
         ]  # fmt: skip
-        self.level_shapes = shapes
+        set_numbered_layers(self, "level", self._make_levels())
+        self.built = True
+
+    def _make_levels(self) -> List[GatedPixelCNN]:
+        """`level_0`, unconditional on x⁽⁰⁾; then `level_{i}`, each given x⁽ⁱ⁻¹⁾."""
+        shapes, channels = self.level_shapes, self.image_shape[2]
         levels = [
             GatedPixelCNN(
                 shapes[0],
-                num_layers=base_num_layers,
-                filters=base_filters,
-                kernel_size=kernel_size,
-                num_levels=num_levels,
-                num_mixture_components=num_mixture_components,
-                dropout_rate=dropout_rate,
+                num_layers=self.base_num_layers,
+                filters=self.base_filters,
+                kernel_size=self.kernel_size,
+                num_levels=self.num_levels,
+                num_mixture_components=self.num_mixture_components,
+                dropout_rate=self.dropout_rate,
                 name="level_0",
                 dtype=self.dtype_policy,
             )
         ]
-        for i in range(1, num_resolutions):
-            if quarters == "raster":  # the H×W image, conditioned on x⁽ⁱ⁻¹⁾
+        for i in range(1, self.num_resolutions):
+            if self.quarters == "raster":  # the H×W image, conditioned on x⁽ⁱ⁻¹⁾
                 modelled, condition = shapes[i], shapes[i - 1]
             else:  # each h×w quarter, conditioned on its corners and its index
                 modelled = shapes[i - 1]
                 condition = (*shapes[i - 1][:2], 4 * channels + len(NEW_QUARTERS))
             levels.append(
-                GatedPixelCNN(
-                    modelled,
-                    num_layers=num_layers,
-                    filters=filters,
-                    kernel_size=kernel_size,
-                    num_levels=num_levels,
-                    num_mixture_components=num_mixture_components,
-                    condition_image_shape=condition,
-                    condition_image_levels=num_levels,
-                    spatial_condition_filters=condition_filters,
-                    condition_image_hidden_filters=condition_hidden_filters,
-                    condition_image_layers_per_resolution=condition_layers_per_resolution,
-                    dropout_rate=dropout_rate,
-                    name=f"level_{i}",
-                    dtype=self.dtype_policy,
-                )
+                self.conditional_factor(modelled, condition, self.num_levels, name=f"level_{i}")
             )
-        set_numbered_layers(self, "level", levels)
-        self.built = True
+        return levels
 
     @property
     def levels(self) -> List[GatedPixelCNN]:
@@ -400,13 +380,20 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
             "num_resolutions": self.num_resolutions,
             "base_num_layers": self.base_num_layers,
             "base_filters": self.base_filters,
-            "num_layers": self.num_layers,
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "num_mixture_components": self.num_mixture_components,
-            "condition_filters": self.condition_filters,
-            "condition_hidden_filters": self.condition_hidden_filters,
-            "condition_layers_per_resolution": self.condition_layers_per_resolution,
-            "dropout_rate": self.dropout_rate,
             **extra,
         }
+
+
+def _check_arguments(image_shape, num_resolutions: int, quarters: str) -> None:
+    """`quarters` in `QUARTERS`; `num_resolutions` ≥ 2 with H and W divisible by
+    2^(num_resolutions − 1)."""
+    if quarters not in QUARTERS:
+        raise ValueError(f"quarters must be one of {QUARTERS}. Received: quarters={quarters!r}.")
+    height, width, _ = image_shape
+    factor = 2 ** (num_resolutions - 1)
+    if num_resolutions < 2 or height % factor or width % factor:
+        raise ValueError(
+            "num_resolutions must be >= 2 and the image height and width divisible by "
+            f"2^(num_resolutions - 1). Received: num_resolutions={num_resolutions}, "
+            f"image_shape={image_shape}."
+        )
