@@ -198,3 +198,40 @@ class TestConstructorErrors:
         arguments = {"image_shape": (8, 8, 3), **kwargs}
         with pytest.raises(ValueError, match=match):
             GatedPixelCNN(**arguments)
+
+
+def _conditioned_model(mode):
+    kwargs = {
+        "none": {},
+        "class": {"num_classes": NUM_CLASSES},
+        "spatial": {"condition_dim": CONDITION_DIM, "spatial_condition": True},
+        "image": {"condition_image_shape": (2, 2, 1), "condition_image_levels": 4},
+    }[mode]
+    return GatedPixelCNN((4, 4, 1), num_layers=1, filters=2, kernel_size=3, num_levels=4,
+                         spatial_condition_filters=3, **kwargs)  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["none", "class", "spatial", "image"])
+def test_condition_network_views_name_the_mode(mode):
+    """`condition_network` is m(h) or f_w(x̂); the views say which (the other is None)."""
+    model = _conditioned_model(mode)
+    network = model.condition_network
+    assert (network is None) == (mode in ("none", "class"))
+    assert model.spatial_condition_network is (network if mode == "spatial" else None)
+    assert model.image_condition_network is (network if mode == "image" else None)
+    if network is not None:  # s has S = spatial_condition_filters channels in both modes
+        assert model.block_spatial_channels == 3
+
+
+def test_checked_condition_is_h_or_the_scaled_image_and_condition_vector_its_alias():
+    labels = np.array([2, 0])
+    model = _conditioned_model("class")
+    h = model.checked_condition(labels)
+    np.testing.assert_array_equal(h, np.eye(NUM_CLASSES, dtype=np.float32)[labels])
+    with pytest.warns(DeprecationWarning, match="checked_condition"):
+        np.testing.assert_array_equal(model.condition_vector(labels), h)
+    image_model = _conditioned_model("image")
+    aux = np.array([[[[0], [3]], [[1], [2]]]], np.int32)  # (1, 2, 2, 1) in [0, 4)
+    scaled = image_model.checked_condition(aux)
+    np.testing.assert_allclose(scaled, aux * (2.0 / 3.0) - 1.0, rtol=1e-6)
+    assert _conditioned_model("none").checked_condition(None) is None

@@ -34,7 +34,7 @@ def test_every_pixel_sees_the_auxiliary_image_and_log_prob_depends_on_it():
     images = np.zeros((1, 4, 4, 3), np.int32)
     aux = tf.Variable(np.full((1, 4, 4, 1), 0.5, np.float32))
     with tf.GradientTape() as tape:
-        s = model.condition_network(aux)
+        s = model.image_condition_network(aux)
         outputs = model.network(
             model.scale_images(images), spatial_condition=s
         )  # logits of every sub-pixel
@@ -86,7 +86,8 @@ def test_bad_auxiliary_images_and_combinations_are_named(tmp_path):
 @pytest.mark.parametrize("kind", [tpc.GatedPixelCNN, tpc.PixelCNN])
 def test_condition_network_depth_and_width(kind):
     model = _model(kind, condition_image_hidden_filters=5, condition_image_layers_per_resolution=2)
-    network = model.condition_network
+    network = model.image_condition_network
+    assert network is model.condition_network  # the attribute saved files know
     assert (network.hidden_filters, network.layers_per_resolution) == (5, 2)
     assert sum(len(w.shape) == 4 for w in network.weights) == 7  # 2 + down + 2 + up + output
     config = model.get_config()
@@ -95,7 +96,7 @@ def test_condition_network_depth_and_width(kind):
     loaded = test_case.keras_round_trip(model)
     images = np.random.default_rng(0).integers(0, 4, (2, 4, 4, 3)).astype(np.int32)
     np.testing.assert_array_equal(loaded(images, _aux()), model(images, _aux()))
-    default = _model(kind).condition_network
+    default = _model(kind).image_condition_network
     assert (default.hidden_filters, default.layers_per_resolution) == (32, 1)
 
 
@@ -111,7 +112,7 @@ def test_auxiliary_variable_models_pass_the_condition_network_shape_on():
         condition_hidden_filters=3, condition_layers_per_resolution=2,
     )  # fmt: skip
     for model, conditioned in ((grayscale, grayscale.colour_model), (pyramid, pyramid.levels[1])):
-        network = conditioned.condition_network
+        network = conditioned.image_condition_network
         assert (network.hidden_filters, network.layers_per_resolution) == (3, 2)
         clone = type(model).from_config(model.get_config())
         assert clone.get_config() == model.get_config()
