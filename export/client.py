@@ -3,6 +3,8 @@
     python export/client.py --server=http://localhost:8501 --model_name=digits \
         --signature=sample --num_images=10 --labels=0,1,2,3,4,5,6,7,8,9 --output_dir=/tmp/out
     python export/client.py ... --signature=log_prob --images_npy=images.npy [--format=inputs]
+    python export/client.py ... --signature=complete --images_npy=images.npy --known_rows=4
+    python export/client.py --model_name=digits_scores --signature=score --images_npy=images.npy
 
 Bodies use the `instances` (row) format by default or the `inputs` (columnar) format.
 Only the standard library and NumPy are needed (no TensorFlow, no tf_pixelcnn).
@@ -24,7 +26,7 @@ _MODEL_NAME = flags.DEFINE_string("model_name", "pixelcnn", "Model name in TF Se
 _SIGNATURE = flags.DEFINE_enum(
     "signature",
     "sample",
-    ["sample", "log_prob", "encode", "decode", "reconstruct", "sample_given"],
+    ["sample", "log_prob", "encode", "decode", "reconstruct", "sample_given", "complete", "score"],
     "Signature.",
 )
 _FORMAT = flags.DEFINE_enum("format", "instances", ["instances", "inputs"], "Request format.")
@@ -35,6 +37,9 @@ _IMAGES = flags.DEFINE_string("images_npy", None, "uint8 [B,H,W,C] images (.npy)
 _CODE = flags.DEFINE_string("code_npy", None, "float32 [B,m] codes (.npy) for decode.")
 _AUXILIARY = flags.DEFINE_string(
     "auxiliary_npy", None, "uint8 x̂ (.npy) for sample_given: 4-bit grayscale or half resolution."
+)
+_KNOWN_ROWS = flags.DEFINE_integer(
+    "known_rows", None, "complete: image rows kept from --images_npy (the rest are drawn)."
 )
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", ".", "Where PNGs and responses go.")
 
@@ -59,14 +64,24 @@ def request_body(inputs: Dict[str, np.ndarray], signature: str, fmt: str = "inst
     return body
 
 
+IMAGE_SIGNATURES = ("sample", "decode", "reconstruct", "sample_given", "complete")
+
+
 def build_inputs(
     signature: str, num_images: int, seed: int, labels=None, images=None, code=None,
-    auxiliary=None,
+    auxiliary=None, known_rows: Optional[int] = None,
 ) -> Dict[str, np.ndarray]:  # fmt: skip
     """Named inputs of `signature` (see tf_pixelcnn.serving.signatures); image i of the
-    batch gets the seed pair (seed, i)."""
-    if signature in ("log_prob", "encode", "reconstruct") and images is None:
+    batch gets the seed pair (seed, i); `complete` keeps `known_rows` rows of each image."""
+    if signature in ("log_prob", "encode", "reconstruct", "complete", "score") and images is None:
         raise ValueError(f"--signature={signature} needs --images_npy.")
+    if signature == "complete":
+        height = np.shape(images)[1]
+        if known_rows is None or not 0 <= known_rows <= height:
+            raise ValueError(
+                f"--signature=complete needs --known_rows in [0, {height}] (the images' "
+                f"height). Received: known_rows={known_rows}."
+            )
     if signature == "decode" and code is None:
         raise ValueError("--signature=decode needs --code_npy.")
     if signature == "sample_given" and auxiliary is None:
@@ -79,9 +94,11 @@ def build_inputs(
         inputs["images"] = np.asarray(images, np.uint8)
     if code is not None:
         inputs["code"] = np.asarray(code, np.float32)
-    if signature in ("sample", "decode", "reconstruct", "sample_given"):
+    if signature == "complete":
+        inputs["known_rows"] = np.full(batch, known_rows, np.int32)
+    if signature in IMAGE_SIGNATURES:
         inputs["seed"] = np.stack([np.full(batch, seed), np.arange(batch)], 1).astype(np.int32)
-    if labels is not None and signature in ("sample", "log_prob"):
+    if labels is not None and signature in ("sample", "log_prob", "complete"):
         inputs["labels"] = np.asarray(labels, np.int32)
     return inputs
 
@@ -123,8 +140,9 @@ def main(argv):
     labels = [int(x) for x in _LABELS.value] if _LABELS.value else None
     num_images = len(labels) if labels else _NUM_IMAGES.value
     inputs = build_inputs(
-        _SIGNATURE.value, num_images, _SEED.value, labels, images, code, auxiliary
-    )
+        _SIGNATURE.value, num_images, _SEED.value, labels, images, code, auxiliary,
+        _KNOWN_ROWS.value,
+    )  # fmt: skip
     response = predict(
         _SERVER.value, _MODEL_NAME.value, request_body(inputs, _SIGNATURE.value, _FORMAT.value)
     )
@@ -132,7 +150,7 @@ def main(argv):
     with open(os.path.join(_OUTPUT_DIR.value, f"{_SIGNATURE.value}_response.json"), "w") as f:
         json.dump(response, f)
     outputs = response.get("predictions", response.get("outputs"))
-    if _SIGNATURE.value in ("sample", "decode", "reconstruct", "sample_given"):
+    if _SIGNATURE.value in IMAGE_SIGNATURES:
         rows = outputs if isinstance(outputs, list) else outputs["images"]
         for i, row in enumerate(rows):
             pixels = np.asarray(row["images"] if isinstance(row, dict) else row, np.uint8)

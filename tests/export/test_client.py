@@ -49,13 +49,43 @@ def test_bodies_match_the_exported_signatures(fmt, tmp_path):
     for signature, inputs in [
         ("sample", client.build_inputs("sample", 2, seed=7, labels=[0, 1])),
         ("log_prob", client.build_inputs("log_prob", 2, seed=7, labels=[1, 0], images=images)),
-    ]:
+        ("complete", client.build_inputs(
+            "complete", 2, seed=7, labels=[1, 0], images=images, known_rows=2)),
+    ]:  # fmt: skip
         requests.append(checked_request(loaded, signature, inputs, fmt))
     responses = serve(path, requests, tmp_path)["responses"]
     assert all("outputs" in r for r in responses), responses
     np.testing.assert_array_equal(
         responses[0]["outputs"]["images"],
         tpc.sample(model, condition=[0, 1], seed=[[7, 0], [7, 1]]),
+    )
+    completed = np.asarray(responses[2]["outputs"]["images"])
+    np.testing.assert_array_equal(completed[:, :2], images[:, :2])
+    np.testing.assert_array_equal(
+        completed,
+        tpc.complete(model, images.astype(np.int32), 2, seed=[[7, 0], [7, 1]], condition=[1, 0]),
+    )
+
+
+def test_score_bodies_match_the_likelihood_ratio_export(tmp_path):
+    from tf_pixelcnn.serving.likelihood_ratio_export import export_likelihood_ratio
+
+    def small_model():
+        return tpc.GatedPixelCNN((3, 3, 1), num_layers=1, filters=2, kernel_size=3, num_levels=4)
+
+    model, background = small_model(), small_model()
+    for m in (model, background):
+        m.build()
+    path = export_likelihood_ratio(model, background, str(tmp_path / "scores"))
+    loaded = tf.saved_model.load(path)
+    images = np.random.default_rng(1).integers(0, 4, (2, 3, 3, 1)).astype(np.uint8)
+    request = checked_request(loaded, "score", client.build_inputs("score", 2, 0, images=images),
+                              "instances")  # fmt: skip
+    (response,) = serve(path, [request], tmp_path)["responses"]
+    assert "outputs" in response, response
+    expected = model.log_prob(images) - background.log_prob(images)
+    np.testing.assert_allclose(
+        np.asarray(response["outputs"]["score"]).reshape(-1), expected, rtol=1e-5, atol=1e-5
     )
 
 
@@ -68,6 +98,13 @@ def test_png_encoder_round_trips():
 def test_missing_inputs_are_named():
     with pytest.raises(ValueError, match="needs --images_npy"):
         client.build_inputs("log_prob", 2, seed=0)
+    with pytest.raises(ValueError, match="needs --images_npy"):
+        client.build_inputs("score", 2, seed=0)
+    images = np.zeros((2, 3, 4, 1), np.uint8)
+    with pytest.raises(ValueError, match=r"known_rows in \[0, 3\].*Received: known_rows=None"):
+        client.build_inputs("complete", 2, seed=0, images=images)
+    with pytest.raises(ValueError, match="Received: known_rows=4"):
+        client.build_inputs("complete", 2, seed=0, images=images, known_rows=4)
     with pytest.raises(ValueError, match="one batch size"):
         client.request_body({"seed": np.zeros((2, 2)), "labels": np.zeros(3)}, "sample")
 
