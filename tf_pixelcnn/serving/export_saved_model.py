@@ -1,7 +1,7 @@
 """Export a model as a versioned SavedModel for TensorFlow Serving."""
 
 import json
-from typing import Optional
+from typing import Any, Mapping, Optional, Sequence, Tuple
 
 import keras
 import tensorflow as tf
@@ -81,16 +81,28 @@ def export_saved_model(
     version = versioned_directory.resolve_version(export_base, version)
 
     def write(directory: str) -> None:
-        archive = keras.export.ExportArchive()
-        archive.track(model)
-        for name, (fn, input_signature) in endpoints.items():
-            archive.add_endpoint(name, fn, input_signature=input_signature)
-        archive.write_out(directory, verbose=False)
-        extra = directory + "/assets.extra"
-        tf.io.gfile.makedirs(extra)
-        with tf.io.gfile.GFile(f"{extra}/{METADATA_FILE}", "w") as f:
-            json.dump(
-                model_metadata(model, ["serving_default", *endpoints], max_batch), f, indent=2
-            )
+        description = model_metadata(model, ["serving_default", *endpoints], max_batch)
+        write_archive(directory, [model], endpoints, description)
 
     return versioned_directory.write_version_atomically(export_base, version, write, overwrite)
+
+
+def write_archive(
+    directory: str,
+    models: Sequence[keras.Model],
+    endpoints: Mapping[str, Tuple[Any, Any]],
+    description: Mapping[str, Any],
+) -> None:
+    """Writes a SavedModel of `endpoints` (`{name: (fn, input_signature)}`) to `directory`,
+    one `keras.export.ExportArchive` tracking every model's variables, then `description`
+    as `assets.extra/tf_pixelcnn.json`."""
+    archive = keras.export.ExportArchive()
+    for model in models:
+        archive.track(model)
+    for name, (fn, input_signature) in endpoints.items():
+        archive.add_endpoint(name, fn, input_signature=input_signature)
+    archive.write_out(directory, verbose=False)
+    extra = directory + "/assets.extra"
+    tf.io.gfile.makedirs(extra)
+    with tf.io.gfile.GFile(f"{extra}/{METADATA_FILE}", "w") as f:
+        json.dump(description, f, indent=2)

@@ -15,13 +15,12 @@ batch sizes differ, image values ≥ `num_levels`, labels outside `[0, num_class
 import json
 from typing import Any, Dict, Mapping, Optional
 
-import keras
 import tensorflow as tf
 
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
 from tf_pixelcnn.utils.float32_copy import float32_copy
 from tf_pixelcnn.serving import signatures, versioned_directory
-from tf_pixelcnn.serving.export_saved_model import METADATA_FILE, model_metadata
+from tf_pixelcnn.serving.export_saved_model import METADATA_FILE, model_metadata, write_archive
 
 SCORE_SIGNATURE = "score"
 
@@ -124,16 +123,7 @@ def export_likelihood_ratio(
     description["likelihood_ratio"] = dict(metadata or {})
 
     def write(directory: str) -> None:
-        archive = keras.export.ExportArchive()
-        archive.track(model)
-        archive.track(background)
-        for name, (fn, input_signature) in endpoints.items():
-            archive.add_endpoint(name, fn, input_signature=input_signature)
-        archive.write_out(directory, verbose=False)
-        extra = directory + "/assets.extra"
-        tf.io.gfile.makedirs(extra)
-        with tf.io.gfile.GFile(f"{extra}/{METADATA_FILE}", "w") as f:
-            json.dump(description, f, indent=2)
+        write_archive(directory, [model, background], endpoints, description)
 
     return versioned_directory.write_version_atomically(export_base, version, write, overwrite)
 
