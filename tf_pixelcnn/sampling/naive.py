@@ -30,9 +30,6 @@ def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None
     """
     height, width, channels = model.image_shape
     num_steps = height * width * channels
-    last_step = num_steps if max_steps is None else min(max_steps, num_steps)
-    batch = tf.shape(uniform)[0]
-    images = tf.zeros([batch, height, width, channels], tf.int32)
 
     def step(t, images):
         row, column, channel = t // (width * channels), (t // channels) % width, t % channels
@@ -43,13 +40,7 @@ def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None
         position = tf.reshape(tf.one_hot(t, num_steps, dtype=tf.int32), [height, width, channels])
         return t + 1, images + position[None] * values[:, None, None, None]
 
-    _, images = tf.while_loop(
-        lambda t, _: t < last_step,
-        step,
-        (tf.constant(0), images),
-        shape_invariants=(tf.TensorShape([]), tf.TensorShape([None, height, width, channels])),
-    )
-    return images
+    return _run_steps(step, model.image_shape, tf.shape(uniform)[0], num_steps, max_steps)
 
 
 def naive_sample_mixture(
@@ -84,9 +75,6 @@ def naive_sample_mixture(
             log_scale_reduction=log_scale_reduction, mode=mode,
         )  # fmt: skip
     num_steps = height * width
-    last_step = num_steps if max_steps is None else min(max_steps, num_steps)
-    batch = tf.shape(uniform)[0]
-    images = tf.zeros([batch, height, width, channels], tf.int32)
 
     def step(t, images):
         row, column = t // width, t % width
@@ -95,6 +83,15 @@ def naive_sample_mixture(
         position = tf.reshape(tf.one_hot(t, num_steps, dtype=tf.int32), [height, width, 1])
         return t + 1, images + position[None] * values[:, None, None, :]
 
+    return _run_steps(step, model.image_shape, tf.shape(uniform)[0], num_steps, max_steps)
+
+
+def _run_steps(step, image_shape, batch, num_steps: int, max_steps) -> tf.Tensor:
+    """`int32 [batch, H, W, C]`: zero images, then `t, images = step(t, images)` from t = 0
+    while t < `min(max_steps, num_steps)`, in a `tf.while_loop`."""
+    height, width, channels = image_shape
+    last_step = num_steps if max_steps is None else min(max_steps, num_steps)
+    images = tf.zeros([batch, height, width, channels], tf.int32)
     _, images = tf.while_loop(
         lambda t, _: t < last_step,
         step,
