@@ -113,16 +113,7 @@ def train_likelihood_ratio(
         Ren et al., "Likelihood Ratios for Out-of-Distribution Detection", NeurIPS 2019.
     """
     rate = perturbation_rate_of(config)
-    if config.get("strategy") == "multi_worker":
-        raise ValueError(
-            "train_likelihood_ratio trains two models in one process, and a second "
-            "MultiWorkerMirroredStrategy in a process fails in its collective ops. Train "
-            "them as two multi-worker launches (likelihood_ratio.enabled=False; the model "
-            f"in {workdir}, the background with data.perturbation_rate={rate} in "
-            f"{os.path.join(workdir, BACKGROUND_DIRECTORY)}), then run this config once "
-            "with strategy='default': both runs are finished, so it only evaluates them "
-            "and writes the score export. Received: strategy='multi_worker'."
-        )
+    _check_single_process(config, workdir, rate)
     chief = chief_by_tf_config()
     background_workdir = os.path.join(workdir, BACKGROUND_DIRECTORY)
     model_results = train_and_evaluate(config, workdir)
@@ -137,21 +128,40 @@ def train_likelihood_ratio(
         "score_export_written": False,
     }
     if chief:
-        # A finished run only evaluates and says so with "test_bits_per_dim_now".
-        trained = any(
-            "test_bits_per_dim_now" not in run for run in (model_results, background_results)
-        )
-        path, written = export_score_model(
-            workdir,
-            model_results["model_checkpoint"],
-            background_results["model_checkpoint"],
-            rate,
-            max_batch=(config.get("export") or {}).get("max_batch") or None,
-            say=say,
-            force=trained,
+        path, written = _export_trained_pair(
+            config, workdir, rate, model_results, background_results, say
         )
         results.update(score_export=path, score_export_written=written)
     return results
+
+
+def _check_single_process(config: Mapping[str, Any], workdir: str, rate: float) -> None:
+    """Refuses `strategy="multi_worker"`, naming the two-launch workaround."""
+    if config.get("strategy") == "multi_worker":
+        raise ValueError(
+            "train_likelihood_ratio trains two models in one process, and a second "
+            "MultiWorkerMirroredStrategy in a process fails in its collective ops. Train "
+            "them as two multi-worker launches (likelihood_ratio.enabled=False; the model "
+            f"in {workdir}, the background with data.perturbation_rate={rate} in "
+            f"{os.path.join(workdir, BACKGROUND_DIRECTORY)}), then run this config once "
+            "with strategy='default': both runs are finished, so it only evaluates them "
+            "and writes the score export. Received: strategy='multi_worker'."
+        )
+
+
+def _export_trained_pair(config, workdir, rate, model_results, background_results, say):
+    """`export_score_model` of the two runs' checkpoints, forced when either run trained."""
+    # A finished run only evaluates and says so with "test_bits_per_dim_now".
+    trained = any("test_bits_per_dim_now" not in run for run in (model_results, background_results))
+    return export_score_model(
+        workdir,
+        model_results["model_checkpoint"],
+        background_results["model_checkpoint"],
+        rate,
+        max_batch=(config.get("export") or {}).get("max_batch") or None,
+        say=say,
+        force=trained,
+    )
 
 
 def export_score_model(
