@@ -9,10 +9,12 @@ Pyramid PixelCNN vs a single Gated PixelCNN.
         [--output_dir=/tmp/...]
 
 Section `softmax`: in one run on one machine, for a CIFAR-size Gated PixelCNN (32×32×3, 15
-layers, 128 filters, kernel 5, 256 levels) and a small one (8 layers, 64 filters), at batch 1
-and 16: the time of one forward pass of the batch; naive sampling (one full forward pass per
+layers, 128 filters, kernel 5, 256 levels) and a small one (8 layers, 64 filters), at batch 1,
+4 and 16: the time of one forward pass of the batch; naive sampling (one full forward pass per
 sub-pixel: `--naive_steps` steps are timed and scaled to the 3,072 steps of an image,
-since every step costs the same); the cached sampler; the cached sampler under XLA; and,
+since every step costs the same); the cached sampler in TensorFlow's default graph executor;
+the cached sampler as `tpc.sample` runs it (on a CPU-only machine: in the single-threaded
+executor, `sampling/sampler_function.py`); the cached sampler under XLA; and,
 with `--tfp`, `tfd.PixelCNN(...).sample` (PixelCNN++, `tensorflow-probability` with
 `tf-keras`, the `benchmarks` extra) at a size comparable to the small model, run in full
 inside a `tf.function`. Writes `sampling.json` and `sampling.md`.
@@ -59,12 +61,19 @@ import tensorflow as tf
 import tf_pixelcnn as tpc
 from report import write_report  # benchmarks/report.py, next to this script
 from tf_pixelcnn.distributions import random_stream
+from tf_pixelcnn.sampling.cached import cached_sample
 from tf_pixelcnn.sampling.naive import naive_sample
+from tf_pixelcnn.sampling.sampler_function import SamplerFunction
+from tf_pixelcnn.sampling.sampler_function import gpu_visible
 
 _SECTIONS = flags.DEFINE_list("sections", ["softmax", "pyramid"], "softmax and/or pyramid.")
 _NAIVE_STEPS = flags.DEFINE_integer("naive_steps", 12, "Naive steps timed (then scaled).")
 _TFP = flags.DEFINE_bool("tfp", True, "Also time tfd.PixelCNN sampling (needs the extra).")
-_BATCHES = flags.DEFINE_list("batch_sizes", ["1", "16"], "Batch sizes.")
+_BATCHES = flags.DEFINE_list("batch_sizes", ["1", "4", "16"], "Batch sizes.")
+_TIMED_CALLS = flags.DEFINE_integer(
+    "timed_calls", 2, "Softmax section: timed calls per sampler after the warm-up; the "
+    "shortest is reported (other jobs on a shared machine make single calls vary)."
+)
 _PYRAMID_RESOLUTIONS = flags.DEFINE_list(
     "pyramid_resolutions", ["64", "128"], "Pyramid section: image sizes H (H×H×3)."
 )
@@ -157,24 +166,34 @@ def softmax_section():
             steps = _NAIVE_STEPS.value
             naive = tf.function(lambda u: naive_sample(model, u, max_steps=steps))
             naive_seconds = seconds(lambda: naive(uniform)) * SUB_PIXELS / steps
-            cached_seconds = seconds(
-                lambda: tpc.sample(model, num_samples=batch, seed=(0, 1), method="cached")
+            calls = _TIMED_CALLS.value
+            default_executor = SamplerFunction(
+                lambda u: cached_sample(model, u), single_threaded=False
             )
-            xla_seconds = seconds(
+            default_seconds = best_seconds(lambda: default_executor(uniform), calls)
+            cached_seconds = best_seconds(
+                lambda: tpc.sample(model, num_samples=batch, seed=(0, 1), method="cached"),
+                calls,
+            )
+            xla_seconds = best_seconds(
                 lambda: tpc.sample(
                     model, num_samples=batch, seed=(0, 1), method="cached", jit_compile=True
-                )
+                ),
+                calls,
             )
             row = {
                 "model": name,
                 "batch": batch,
                 "forward_s": forward_seconds,
                 "naive_s": naive_seconds,
+                "cached_default_executor_s": default_seconds,
                 "cached_s": cached_seconds,
+                "cached_single_threaded_executor": not gpu_visible(),
                 "cached_xla_s": xla_seconds,
                 "speedup_cached_vs_naive": naive_seconds / cached_seconds,
                 "speedup_xla_vs_naive": naive_seconds / xla_seconds,
                 "cached_over_forward": cached_seconds / forward_seconds,
+                "default_executor_over_forward": default_seconds / forward_seconds,
                 "xla_over_forward": xla_seconds / forward_seconds,
             }
             if _TFP.value and name.startswith("small"):
@@ -186,17 +205,20 @@ def softmax_section():
             print(json.dumps(row), flush=True)
 
     table = [
-        "| model | batch | forward (s) | naive (s/img) | cached (s/img) | cached XLA (s/img) "
-        "| tfd.PixelCNN (s/img) | cached vs naive | XLA vs naive | cached / forward | XLA / forward |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | batch | forward (s) | naive (s/img) | cached, default executor (s/img) "
+        "| cached (s/img) | cached XLA (s/img) | tfd.PixelCNN (s/img) | cached vs naive "
+        "| XLA vs naive | default executor / forward | cached / forward | XLA / forward |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         b = r["batch"]
         tfp_cell = f"{r['tfp_s'] / b:.2f}" if "tfp_s" in r else "—"
         table.append(
             f"| {r['model']} | {b} | {r['forward_s']:.3f} | {r['naive_s'] / b:.1f} | "
+            f"{r['cached_default_executor_s'] / b:.3f} | "
             f"{r['cached_s'] / b:.3f} | {r['cached_xla_s'] / b:.3f} | {tfp_cell} | "
             f"{r['speedup_cached_vs_naive']:.0f}× | {r['speedup_xla_vs_naive']:.0f}× | "
+            f"{r['default_executor_over_forward']:.1f} | "
             f"{r['cached_over_forward']:.1f} | {r['xla_over_forward']:.1f} |"
         )
     markdown = "\n".join(table)
