@@ -187,10 +187,10 @@ def _checked_condition(model, condition, kind):
         return None
     spec = condition_spec(model)
     if spec is None and condition is not None:
-        model.condition_vector(condition)  # raises: unconditional
+        model.checked_condition(condition)  # raises: unconditional
     if spec is None:
         return None
-    model.condition_vector(condition)  # a missing or malformed condition fails clearly
+    model.checked_condition(condition)  # a missing or malformed condition fails clearly
     return np.asarray(tf.cast(condition, spec.dtype))
 
 

@@ -16,6 +16,7 @@ from tf_pixelcnn.utils.float32_copy import float32_copy, is_float32
 from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.image_checks import check_image_shape, check_integer_images
+from tf_pixelcnn.sampling.sampler_function import SamplerFunction
 
 
 # Compiled samplers per model and arguments; dropped with the model.
@@ -203,7 +204,7 @@ class AuxiliaryVariableModel(keras.Model):
         samplers = _compiled.setdefault(self, {})
         if key not in samplers:
             model = weakref.ref(self)  # no reference cycle: the model stays collectable
-            samplers[key] = tf.function(
+            samplers[key] = SamplerFunction(
                 lambda u, t: model().draw(u, method, t, float(log_scale_reduction), mixture_mode),
                 reduce_retracing=True,
                 jit_compile=jit_compile,
@@ -242,7 +243,7 @@ class AuxiliaryVariableModel(keras.Model):
         samplers = _compiled.setdefault(self, {})
         if key not in samplers:
             model = weakref.ref(self)
-            samplers[key] = tf.function(
+            samplers[key] = SamplerFunction(
                 lambda a, u: model().draw_given(
                     a, u, method, float(log_scale_reduction), mixture_mode
                 ),

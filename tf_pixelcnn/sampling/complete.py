@@ -22,6 +22,7 @@ from tf_pixelcnn.utils.float32_copy import float32_copy
 from tf_pixelcnn.sampling.two_stack_model import TwoStackModel, supports_cached_sampling
 from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
+from tf_pixelcnn.sampling.sampler_function import SamplerFunction
 
 _compiled = weakref.WeakKeyDictionary()
 # The random stream outside the (possibly XLA-compiled) sampler, as `tpc.sample` draws it;
@@ -154,7 +155,7 @@ def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature
     known_pixels = known_pixel_counts(known_mask, batch, height, width)
     mixture = bool(model.num_mixture_components)
     _check_temperature(temperature, mixture)
-    model.condition_vector(condition)  # a missing or unexpected condition fails clearly
+    model.checked_condition(condition)  # a missing or unexpected condition fails clearly
     model = float32_copy(model)  # as `tpc.sample`: the model itself if it is float32
     seeds = random_stream.per_image_seeds(seed, batch)
     stream_shape = (height, width, channels + 1) if mixture else model.image_shape
@@ -181,7 +182,7 @@ def _compiled_completion(model, jit_compile: bool):
     per_model = _compiled.setdefault(model, {})
     if key not in per_model:
         model_ref = weakref.ref(model)
-        per_model[key] = tf.function(
+        per_model[key] = SamplerFunction(
             lambda x, k, u, c, t: complete_images(model_ref(), x, k, u, c, t),
             reduce_retracing=True,
             jit_compile=jit_compile,

@@ -9,6 +9,7 @@ from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
 from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
 from tf_pixelcnn.sampling.naive import naive_sample, naive_sample_mixture
+from tf_pixelcnn.sampling.sampler_function import SamplerFunction
 
 SAMPLERS = {"naive": naive_sample, "cached": cached_sample}
 METHODS = ("auto", *SAMPLERS)
@@ -126,7 +127,7 @@ def _condition_and_seeds(model, condition, seed, num_samples):
         if num_samples is None and condition.shape[0] is not None:
             num_samples = int(condition.shape[0])
     seeds = random_stream.per_image_seeds(seed, num_samples)
-    model.condition_vector(condition)
+    model.checked_condition(condition)
     return condition, seeds
 
 
@@ -156,12 +157,13 @@ def _compiled_sampler(model, method, jit_compile):
     if key not in per_model:
         sampler = SAMPLERS[method]
         model_ref = weakref.ref(model)  # no reference cycle: the model stays collectable
-        per_model[key] = tf.function(
+        per_model[key] = SamplerFunction(
             lambda uniform, condition, temperature: sampler(
                 model_ref(), uniform, condition, temperature
             ),
             reduce_retracing=True,
             jit_compile=jit_compile,
+            single_threaded=None if method == "cached" else False,
         )
     return per_model[key]
 
@@ -191,11 +193,12 @@ def _compiled_mixture_sampler(model, method, log_scale_reduction, mode, jit_comp
     key = ("mixture", method, float(log_scale_reduction), mode, jit_compile)
     if key not in per_model:
         model_ref = weakref.ref(model)
-        per_model[key] = tf.function(
+        per_model[key] = SamplerFunction(
             lambda uniform, condition: draw_mixture_images(
                 model_ref(), uniform, condition, method, float(log_scale_reduction), mode
             ),
             reduce_retracing=True,
             jit_compile=jit_compile,
+            single_threaded=None if method == "cached" else False,
         )
     return per_model[key]
