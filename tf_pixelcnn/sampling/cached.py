@@ -1,4 +1,4 @@
-"""The cached sampler: exact Gated PixelCNN sampling at the cost of about C forward passes.
+"""The cached sampler: exact Gated PixelCNN sampling at the cost of a few forward passes.
 
 The two stacks make caching simple (Ramachandran et al. 2017 did it for PixelCNN++):
 
@@ -9,10 +9,17 @@ The two stacks make caching simple (Ramachandran et al. 2017 did it for PixelCNN
   into the horizontal stack and the conditioning biases of the row.
 - The horizontal stack at pixel (r, c) depends on columns c − ⌊n/2⌋ … c of the layer
   below in the same row. A per-layer window of the last ⌊n/2⌋ columns holds the final
-  values of the pixels to the left; their contribution is computed once per pixel. Only
-  the current-pixel tap, masked by colour group, is evaluated again for each of the C
-  sub-pixels. A logistic-mixture output draws the whole pixel from one pass (one colour
-  group).
+  values of the pixels to the left; their contribution is computed once per pixel.
+- The C sub-pixels of a pixel are drawn in C passes, and pass k computes only colour
+  group k of every layer and of the head, through the blocks of the masked matrices
+  that map groups ≤ k to group k (`pixel_step_weights`): the C passes together cost
+  about one evaluation of the horizontal stack, not C. A logistic-mixture output draws
+  the whole pixel from one pass (one colour group).
+- The output 1×1s' biases are folded out of the pixel loop (`fold_output_biases`).
+
+On CPU, `tpc.sample` runs this graph in TensorFlow's single-threaded executor
+(`sampler_function.SamplerFunction`): at small batches its per-op cost, not arithmetic,
+is what a pixel costs.
 
 Each sub-pixel is drawn by inverse-CDF sampling with the same uniform number as the naive
 sampler, so both return the same images for the same seeds. Everything is one graph of
@@ -30,15 +37,8 @@ import tensorflow as tf
 from tf_pixelcnn.distributions import logistic_mixture
 from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.layers.gated_block import gated_activation
+from tf_pixelcnn.sampling import pixel_step_weights
 from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
-
-
-def dense_weights(conv_layer, dtype):
-    """`(kernel [in, out], bias [out])` of a biased 1×1 convolution, masks applied."""
-    kernel = conv_layer.kernel
-    if hasattr(conv_layer, "mask"):
-        kernel = kernel * tf.constant(conv_layer.mask)
-    return tf.cast(kernel[0, 0], dtype), tf.cast(conv_layer.bias, dtype)
 
 
 def cached_sample(
@@ -98,6 +98,16 @@ def cached_sample(
     return cached_pass.run(draw_pixel, draw_subpixel)
 
 
+def concat(parts):
+    """`tf.concat` on the last axis; a single part as it is (no op)."""
+    return parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
+
+
+def split(tensor, sizes):
+    """`tf.split` on the last axis into `sizes`; one size: the tensor itself (no op)."""
+    return [tensor] if len(sizes) == 1 else tf.split(tensor, sizes, axis=-1)
+
+
 class _CachedPass:
     """One sampling pass: the model's weights as matrices, the caches, the loops."""
 
@@ -119,27 +129,17 @@ class _CachedPass:
         self.batch = uniform.shape[0] if uniform.shape[0] is not None else tf.shape(uniform)[0]
         self.global_condition, self.spatial_condition = model.conditioning(condition)
         self.scale = 2.0 / (self.levels - 1)
-        # Per-layer weights of the per-pixel step as matrices (masks applied once).
-        self.left_kernels, self.current_kernels = [], []
-        for block in self.blocks:
-            kernel = tf.cast(block.horizontal_conv.masked_kernel()[0], dtype)  # (h+1, in, 2p)
-            self.left_kernels.append(tf.reshape(kernel[:-1], [-1, kernel.shape[-1]]))
-            self.current_kernels.append(kernel[-1])  # (in, 2p), colour-masked
-        self.output_kernels = [dense_weights(b.horizontal_output, dtype)[0] for b in self.blocks]
+        # Per-layer matrices of the pixel step, cut by colour group (masks applied once).
         self.in_channels = [self.channels] + [model.filters] * (len(self.blocks) - 1)
+        self.layers = [
+            pixel_step_weights.layer_weights(block, channels, self.groups, i == 0, dtype)
+            for i, (block, channels) in enumerate(zip(self.blocks, self.in_channels))
+        ]
         self.fold_output_biases()
         # The output head computes in float32 whatever the policy, as the model's does.
-        self.hidden = dense_weights(model.output_head.hidden, tf.float32)
-        kernel, bias = dense_weights(model.output_head.logits, tf.float32)
-        self.head_logits = (
-            [(kernel, bias)]
-            if self.components
-            else [
-                (kernel[:, c * self.levels : (c + 1) * self.levels],
-                 bias[c * self.levels : (c + 1) * self.levels])
-                for c in range(self.channels)
-            ]
-        )  # fmt: skip
+        self.head = pixel_step_weights.head_weights(
+            model.output_head, model.filters, self.groups, self.outputs_per_step
+        )
 
     def fold_output_biases(self):
         """Moves the biases of the horizontal stack's output 1×1s out of the pixel loop.
@@ -152,15 +152,14 @@ class _CachedPass:
         """
         offset = tf.zeros([self.channels], self.dtype)
         self.offsets, self.offset_terms = [], []
-        for i, block in enumerate(self.blocks):
+        for block, weights in zip(self.blocks, self.layers):
             self.offsets.append(offset)
             window_offset = tf.tile(offset, [self.half])[None]  # (1, half·in)
+            current = tf.gather(weights.current_full, weights.columns, axis=1)
             self.offset_terms.append(
-                tf.matmul(offset[None], self.current_kernels[i])[0]
-                + tf.matmul(window_offset, self.left_kernels[i])[0]
-            )  # (2p,)
-            bias = dense_weights(block.horizontal_output, self.dtype)[1]
-            offset = offset + bias if block.residual else bias
+                tf.matmul(offset[None], current)[0] + tf.matmul(window_offset, weights.left)[0]
+            )  # (2p,) in the layer's group-by-group column order
+            offset = offset + weights.output_bias if block.residual else weights.output_bias
         self.head_offset = tf.cast(offset, tf.float32)  # o_L: the head's input is x'_L + o_L
 
     # --- The vertical stack: one row of every layer from the row caches -------------
@@ -194,41 +193,40 @@ class _CachedPass:
 
     # --- The horizontal stack: one pixel -------------------------------------------
 
-    def layers_at_pixel(self, left, pixel):
-        """Every layer at the current pixel given its (partly drawn) value `pixel`:
-        `(head's hidden features float32 [B, p_head], each layer's input x' [B, in])`."""
-        inputs, layer_inputs = pixel, []
-        for i, block in enumerate(self.blocks):
-            layer_inputs.append(inputs)
-            pre = left[i] + tf.matmul(inputs, self.current_kernels[i])  # (B, 2p)
-            h = tf.matmul(gated_activation(pre), self.output_kernels[i])  # (B, p), no bias
-            inputs = inputs + h if block.residual else h
-        hidden_kernel, hidden_bias = self.hidden
-        top = tf.cast(inputs, tf.float32) + self.head_offset  # the last layer's true output
-        hidden = tf.matmul(tf.nn.relu(top), hidden_kernel) + hidden_bias
-        return hidden, layer_inputs
+    def group_pass(self, group, lefts, pixel, passes):
+        """Colour group `group` of every layer and of the head at the current pixel, given
+        its (partly drawn) value `pixel` `[B, C]`; returns the head's outputs `[B, L]`
+        (a mixture: `[B, P]`). `passes` holds what earlier groups' passes computed: per
+        layer the group parts of its input x' and of its gated units, and the head's
+        hidden parts; this pass appends group `group`'s."""
+        inputs, gated, hidden = passes
+        for i, (block, weights) in enumerate(zip(self.blocks, self.layers)):
+            x = pixel if i == 0 else concat(inputs[i])  # (B, rows): groups ≤ group
+            pre = lefts[i][group] + tf.matmul(x, weights.current[group])  # (B, 2 n_k)
+            gated[i].append(gated_activation(pre))
+            h = tf.matmul(concat(gated[i]), weights.output[group])  # (B, n_k), no bias
+            inputs[i + 1].append(inputs[i][group] + h if block.residual else h)
+        head = self.head
+        top = tf.cast(concat(inputs[-1]), tf.float32) + self.head_offset[: head.top_ends[group]]
+        hidden.append(tf.matmul(tf.nn.relu(top), head.hidden[group]) + head.hidden_bias[group])
+        return tf.matmul(tf.nn.relu(concat(hidden)), head.logits[group]) + head.logits_bias[group]
 
-    def head_outputs(self, hidden, group=0):
-        """Logits `[B, L]` of colour `group`, or mixture parameters `[B, P]`."""
-        kernel, bias = self.head_logits[group]
-        return tf.matmul(tf.nn.relu(hidden), kernel) + bias
-
-    def draw_pixel_values(self, left, row, column, logits_array, draw_pixel, draw_subpixel):
-        """The C values of (row, column), the scaled pixel and the layers' inputs."""
+    def draw_pixel_values(self, lefts, row, column, logits_array, draw_pixel, draw_subpixel):
+        """The C values of (row, column), the scaled pixel and the passes' state."""
         pixel = tf.zeros([self.batch, self.channels], self.dtype)  # scaled values so far
         uniform = self.uniform[:, row, column]
+        layers = len(self.blocks)
+        passes = ([[]] + [[] for _ in range(layers)], [[] for _ in range(layers)], [])
         if self.components:
-            hidden, layer_inputs = self.layers_at_pixel(left, pixel)
-            params = self.head_outputs(hidden)  # (B, P)
+            params = self.group_pass(0, lefts, pixel, passes)  # (B, P)
             if self.return_logits:
                 logits_array = logits_array.write(row * self.width + column, params)
             drawn = draw_pixel(params, uniform, row, column)  # (B, C)
             pixel = tf.cast(drawn, self.dtype) * self.scale - 1.0
-            return tf.unstack(drawn, self.channels, axis=-1), pixel, layer_inputs, logits_array
+            return tf.unstack(drawn, self.channels, axis=-1), pixel, passes, logits_array
         values = []
         for channel in range(self.channels):
-            hidden, layer_inputs = self.layers_at_pixel(left, pixel)
-            logits = self.head_outputs(hidden, channel)
+            logits = self.group_pass(channel, lefts, pixel, passes)
             if self.return_logits:
                 step = (row * self.width + column) * self.channels + channel
                 logits_array = logits_array.write(step, logits)
@@ -241,26 +239,26 @@ class _CachedPass:
             values.append(value)
             one_hot = tf.one_hot(channel, self.channels, dtype=self.dtype)
             pixel = pixel + one_hot * (tf.cast(value, self.dtype)[:, None] * self.scale - 1.0)
-        return values, pixel, layer_inputs, logits_array
+        return values, pixel, passes, logits_array
 
     def pixel_step(self, row, column, link_columns, windows, row_values, logits_array, hooks):
         """Draws the C sub-pixels of (row, column); returns the updated windows.
 
-        `link_columns`: `[W, B, Σ 2p]`, every layer's link term of the row by column;
-        `windows`: per layer `[B, half·in]`, the inputs x' of the last `half` pixels.
+        `link_columns`: `[W, B, Σ 2p]`, every layer's link term of the row by column (each
+        layer's columns in its group-by-group order); `windows`: per layer
+        `[B, half·in]`, the inputs x' of the last `half` pixels.
         """
         links = tf.split(tf.gather(link_columns, column), len(self.blocks), axis=-1)
-        left = [
-            tf.matmul(window, kernel) + link
-            for window, kernel, link in zip(windows, self.left_kernels, links)
-        ]  # per layer (B, 2p): everything but the current-pixel tap
-        values, pixel, layer_inputs, logits_array = self.draw_pixel_values(
-            left, row, column, logits_array, *hooks
+        lefts = [
+            split(tf.matmul(window, weights.left) + link, weights.left_sizes)
+            for window, weights, link in zip(windows, self.layers, links)
+        ]  # per layer and group (B, 2 n_k): everything but the current-pixel tap
+        values, pixel, passes, logits_array = self.draw_pixel_values(
+            lefts, row, column, logits_array, *hooks
         )
-        # The image input of the first layer is the complete pixel. The features of later
-        # layers never depend on the pixel's last sub-pixel (colour masks), so the inputs
-        # of the last channel's pass are their final values. Shift them into the windows.
-        layer_inputs[0] = pixel
+        # After the last pass every group of every layer's input is final (group k of a
+        # layer never depends on sub-pixels ≥ k); the first layer's input is the pixel.
+        layer_inputs = [pixel] + [concat(parts) for parts in passes[0][1:-1]]
         windows = [
             tf.concat([window[:, channels:], layer_input], axis=1)
             for window, layer_input, channels in zip(windows, layer_inputs, self.in_channels)
@@ -274,9 +272,15 @@ class _CachedPass:
     def row_step(self, row, images, previous_row, vertical_caches, logits_array, hooks):
         link_rows, vertical_caches = self.vertical_row(row, previous_row, vertical_caches)
         link_columns = tf.transpose(
-            tf.concat([link + term for link, term in zip(link_rows, self.offset_terms)], -1),
+            tf.concat(
+                [
+                    tf.gather(link, weights.columns, axis=-1) + term
+                    for link, weights, term in zip(link_rows, self.layers, self.offset_terms)
+                ],
+                axis=-1,
+            ),
             [1, 0, 2],
-        )  # (W, B, Σ 2p)
+        )  # (W, B, Σ 2p), each layer's columns group by group
         windows = [
             tf.tile(-offset[None], [self.batch, self.half]) for offset in self.offsets
         ]  # (B, half·in): x = 0 left of the image
