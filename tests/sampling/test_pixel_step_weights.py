@@ -42,7 +42,8 @@ def test_layer_matrices_equal_the_masked_kernels(filters):
         output_kernel, _ = pixel_step_weights.dense_weights(block.horizontal_output, tf.float32)
         gated = rng.normal(size=(2, filters)).astype(np.float32)
         full_output = gated @ output_kernel.numpy()
-        for (start, end), output in zip(pixel_step_weights.group_bounds(filters, 3), weights.output):
+        bounds = pixel_step_weights.group_bounds(filters, 3)
+        for (start, end), output in zip(bounds, weights.output):
             np.testing.assert_allclose(gated[:, : output.shape[0]] @ output,
                                        full_output[:, start:end], rtol=1e-5, atol=1e-5)  # fmt: skip
         left = kernel[:-1].numpy().reshape(-1, 2 * filters)[:, weights.columns]
