@@ -65,6 +65,7 @@ from tf_pixelcnn.sampling.cached import cached_sample
 from tf_pixelcnn.sampling.naive import naive_sample
 from tf_pixelcnn.sampling.sampler_function import SamplerFunction
 from tf_pixelcnn.sampling.sampler_function import gpu_visible
+from tf_pixelcnn.sampling.sampler_function import single_threaded_is_faster
 
 _SECTIONS = flags.DEFINE_list("sections", ["softmax", "pyramid"], "softmax and/or pyramid.")
 _NAIVE_STEPS = flags.DEFINE_integer("naive_steps", 12, "Naive steps timed (then scaled).")
@@ -188,7 +189,8 @@ def softmax_section():
                 "naive_s": naive_seconds,
                 "cached_default_executor_s": default_seconds,
                 "cached_s": cached_seconds,
-                "cached_single_threaded_executor": not gpu_visible(),
+                "cached_single_threaded_executor": not gpu_visible()
+                and single_threaded_is_faster(batch, filters),
                 "cached_xla_s": xla_seconds,
                 "speedup_cached_vs_naive": naive_seconds / cached_seconds,
                 "speedup_xla_vs_naive": naive_seconds / xla_seconds,

@@ -65,3 +65,17 @@ def test_errors_of_the_graph_reach_the_caller():
     uniform = random_stream.uniform_noise(random_stream.per_image_seeds((0, 0), 1), (3, 3, 1))
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_classes=2"):
         function(uniform, tf.constant([5], tf.int32))
+
+
+def test_batch_one_of_a_wide_model_runs_in_the_default_executor():
+    function = SamplerFunction(lambda x: x + 1, single_threaded=None, filters=128)
+    if not function.single_threaded:
+        pytest.skip("a GPU is visible: the default executor everywhere")
+    assert not function.uses_single_threaded(tf.zeros([1, 3]))
+    assert function.uses_single_threaded(tf.zeros([2, 3]))
+    assert SamplerFunction(lambda x: x, filters=64).uses_single_threaded(tf.zeros([1, 3]))
+    forced = SamplerFunction(lambda x: x, single_threaded=True, filters=128)
+    assert forced.uses_single_threaded(tf.zeros([1, 3]))
+    np.testing.assert_array_equal(function(tf.zeros([1, 3])), np.ones([1, 3]))
+    np.testing.assert_array_equal(function(tf.zeros([2, 3])), np.ones([2, 3]))
+    assert function.experimental_get_tracing_count() == 2  # one per executor

@@ -164,6 +164,7 @@ def _compiled_sampler(model, method, jit_compile):
             reduce_retracing=True,
             jit_compile=jit_compile,
             single_threaded=None if method == "cached" else False,
+            filters=getattr(model, "filters", None),
         )
     return per_model[key]
 
@@ -200,5 +201,6 @@ def _compiled_mixture_sampler(model, method, log_scale_reduction, mode, jit_comp
             reduce_retracing=True,
             jit_compile=jit_compile,
             single_threaded=None if method == "cached" else False,
+            filters=getattr(model, "filters", None),
         )
     return per_model[key]

@@ -11,17 +11,31 @@ optimisations may round a logit differently in the last bit: checked in
 
 The executor is chosen when the function is traced (its `tf.while_loop`s are then kept
 as functional `While` ops, which the single-threaded executor runs, instead of being
-lowered to `Switch`/`Merge`) and when it is called, so one `SamplerFunction` traces and
-calls under the same choice. With `jit_compile=True` XLA compiles the whole function and
+lowered to `Switch`/`Merge`) and when it is called, so a `SamplerFunction` keeps one
+`tf.function` per executor. With `jit_compile=True` XLA compiles the whole function and
 the executor does not matter; on a machine with a GPU the default executor is kept.
+
+One exception, measured (README, "Sampling"): at batch 1 with 128 or more filters each
+layer's matrix-vector products are large enough that the default executor, which runs
+the layers' independent products (the left windows) at once on several cores, is
+faster (CIFAR-size model on 2 cores: 0.78 s against 1.19 s per image).
 """
 
-from typing import Callable
+from typing import Callable, Optional
 
 import tensorflow as tf
 from tensorflow.python.eager import context
 
 SINGLE_THREADED_EXECUTOR = "SINGLE_THREADED_EXECUTOR"
+
+
+WIDE_MODEL_FILTERS = 128
+
+
+def single_threaded_is_faster(batch, filters) -> bool:
+    """Whether the single-threaded executor is the faster one for a sampler of a model
+    with `filters` channels (None: unknown) at `batch` (None: unknown); see above."""
+    return not (batch == 1 and filters is not None and filters >= WIDE_MODEL_FILTERS)
 
 
 def gpu_visible() -> bool:
@@ -36,7 +50,10 @@ class SamplerFunction:
     Args:
         python_function: the sampler (it may call `cached_sample`, `naive_sample`, ...).
         jit_compile: compile with XLA (then the default executor is used).
-        single_threaded: force the choice; default: on CPU-only machines without XLA.
+        single_threaded: force the choice; default: on CPU-only machines without XLA,
+            unless `single_threaded_is_faster(batch, filters)` says otherwise for the batch
+            of the first argument.
+        filters: the sampled model's width (`single_threaded_is_faster`).
         **function_kwargs: passed to `tf.function` (e.g. `reduce_retracing`).
 
     Example:
@@ -48,19 +65,39 @@ class SamplerFunction:
         self,
         python_function: Callable,
         jit_compile: bool = False,
-        single_threaded: bool = None,
+        single_threaded: Optional[bool] = None,
+        filters: Optional[int] = None,
         **function_kwargs,
     ):
+        self.automatic = single_threaded is None
         if single_threaded is None:
             single_threaded = not jit_compile and not gpu_visible()
-        self.single_threaded = single_threaded
+        self.single_threaded, self.filters = single_threaded, filters
         self.function = tf.function(python_function, jit_compile=jit_compile, **function_kwargs)
+        # The default executor's own function (traced with lowered loops), made on demand.
+        self.default_function = (
+            tf.function(python_function, jit_compile=jit_compile, **function_kwargs)
+            if self.automatic and single_threaded
+            else self.function
+        )
+
+    def uses_single_threaded(self, *args) -> bool:
+        """Whether a call with `args` runs in the single-threaded executor."""
+        if not self.single_threaded:
+            return False
+        if not self.automatic or not args:
+            return True
+        batch = getattr(args[0], "shape", [None])[0]
+        return single_threaded_is_faster(batch, self.filters)
 
     def __call__(self, *args, **kwargs):
-        if not self.single_threaded:
-            return self.function(*args, **kwargs)
+        if not self.uses_single_threaded(*args):
+            return self.default_function(*args, **kwargs)
         with context.function_executor_type(SINGLE_THREADED_EXECUTOR):
             return self.function(*args, **kwargs)
 
     def experimental_get_tracing_count(self) -> int:
-        return self.function.experimental_get_tracing_count()
+        traces = self.function.experimental_get_tracing_count()
+        if self.default_function is not self.function:
+            traces += self.default_function.experimental_get_tracing_count()
+        return traces
