@@ -81,15 +81,15 @@ def test_keras_file_workdir_and_saved_model_give_the_same_grid(tmp_path):
     version = tpc.serving.export_saved_model(model, str(tmp_path / "export"))
     grids = []
     sources = (
-        f"--model={tmp_path / 'model.keras'}",
-        f"--workdir={tmp_path}",
-        f"--saved_model={version}",
+        [f"--model={tmp_path / 'model.keras'}"],
+        [f"--workdir={tmp_path}", "--intra_op_threads=1"],  # one thread per op: same grid
+        [f"--saved_model={version}"],
     )
     for source in sources:
         output = tmp_path / f"grid{len(grids)}.png"
         result = run(
             "launch/sample.py",
-            source,
+            *source,
             f"--output={output}",
             "--rows=2",
             "--samples_per_row=3",
