@@ -79,3 +79,14 @@ def test_batch_one_of_a_wide_model_runs_in_the_default_executor():
     np.testing.assert_array_equal(function(tf.zeros([1, 3])), np.ones([1, 3]))
     np.testing.assert_array_equal(function(tf.zeros([2, 3])), np.ones([2, 3]))
     assert function.experimental_get_tracing_count() == 2  # one per executor
+
+
+def test_with_one_intra_op_thread_the_single_threaded_executor_always(monkeypatch):
+    from tf_pixelcnn.sampling import sampler_function
+
+    assert not sampler_function.single_threaded_is_faster(1, 128) or (
+        tf.config.threading.get_intra_op_parallelism_threads() == 1
+    )
+    monkeypatch.setattr(tf.config.threading, "get_intra_op_parallelism_threads", lambda: 1)
+    assert sampler_function.single_threaded_is_faster(1, 128)
+    assert sampler_function.single_threaded_is_faster(4, 256)

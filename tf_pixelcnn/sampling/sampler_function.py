@@ -18,7 +18,8 @@ the executor does not matter; on a machine with a GPU the default executor is ke
 One exception, measured (README, "Sampling"): at batch 1 with 128 or more filters each
 layer's matrix-vector products are large enough that the default executor, which runs
 the layers' independent products (the left windows) at once on several cores, is
-faster (CIFAR-size model on 2 cores: 0.78 s against 1.19 s per image).
+faster (CIFAR-size model on 2 cores: 0.78 s against 1.19 s per image) — unless ops are
+limited to one intra-op thread, where the 1-row products are fast again.
 """
 
 from typing import Callable, Optional
@@ -34,7 +35,11 @@ WIDE_MODEL_FILTERS = 128
 
 def single_threaded_is_faster(batch, filters) -> bool:
     """Whether the single-threaded executor is the faster one for a sampler of a model
-    with `filters` channels (None: unknown) at `batch` (None: unknown); see above."""
+    with `filters` channels (None: unknown) at `batch` (None: unknown); see above. With
+    one intra-op thread (`tf.config.threading.set_intra_op_parallelism_threads(1)`) it
+    is always (measured: 0.57 s against 0.80 s per CIFAR-size image at batch 1)."""
+    if tf.config.threading.get_intra_op_parallelism_threads() == 1:
+        return True
     return not (batch == 1 and filters is not None and filters >= WIDE_MODEL_FILTERS)
 
 
