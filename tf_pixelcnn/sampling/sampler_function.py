@@ -79,7 +79,7 @@ class SamplerFunction:
             single_threaded = not jit_compile and not gpu_visible()
         self.single_threaded, self.filters = single_threaded, filters
         self.function = tf.function(python_function, jit_compile=jit_compile, **function_kwargs)
-        # The default executor's own function (traced with lowered loops), made on demand.
+        # The default executor's own function (its loops lowered), traced on first use.
         self.default_function = (
             tf.function(python_function, jit_compile=jit_compile, **function_kwargs)
             if self.automatic and single_threaded
@@ -92,7 +92,8 @@ class SamplerFunction:
             return False
         if not self.automatic or not args:
             return True
-        batch = getattr(args[0], "shape", [None])[0]
+        shape = getattr(args[0], "shape", None)
+        batch = shape[0] if shape is not None and len(shape) else None
         return single_threaded_is_faster(batch, self.filters)
 
     def __call__(self, *args, **kwargs):
