@@ -60,7 +60,7 @@ def test_folder_pipeline_yields_the_images_quantised(folder):
 
 
 def test_wrong_size_and_corrupt_files_are_errors_not_drops(folder):
-    root, rgb, _ = folder
+    root, _, _ = folder
     _write(root / "train" / "zero" / "big.png", np.zeros((9, 8, 3)))
     dataset = data.make_dataset(
         "image_folder", global_batch_size=13, data_dir=str(root), image_size=(8, 8), num_steps=1
@@ -71,8 +71,69 @@ def test_wrong_size_and_corrupt_files_are_errors_not_drops(folder):
     dataset = data.make_dataset(
         "image_folder", global_batch_size=13, data_dir=str(root), image_size=(8, 8), num_steps=1
     )
-    with pytest.raises(tf.errors.InvalidArgumentError):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"big\.png is not a PNG"):
         next(iter(dataset))
+
+
+def _first_test_batch(root):
+    dataset = data.make_dataset(
+        "image_folder", "test", global_batch_size=4, data_dir=str(root), image_size=(8, 8),
+        training=False,
+    )  # fmt: skip
+    return next(iter(dataset))
+
+
+@pytest.mark.parametrize(
+    "contents, expected",
+    [
+        (b"", r"empty\.png is empty \(0 bytes\); expected an image"),
+        (b"just some text\n", r"empty\.png is not a PNG, JPEG, GIF or BMP image"),
+        ("truncated", r"empty\.png starts like a PNG file but does not decode \(\d+ bytes"),
+    ],
+)
+def test_a_file_that_does_not_decode_is_named(folder, contents, expected):
+    """The probe: an empty, a non-image and a truncated file gave the decoder's error
+    ("Input is empty", "Unknown image file format", "Invalid PNG data") without the path."""
+    root, rgb, _ = folder
+    if contents == "truncated":
+        contents = tf.io.encode_png(rgb[0]).numpy()[:-12]
+    (root / "test" / "one" / "empty.png").write_bytes(contents)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=expected):
+        _first_test_batch(root)
+
+
+def test_an_empty_label_folder_is_refused(folder):
+    """The probe: an empty class folder became a class with 0 images, silently."""
+    root, _, _ = folder
+    (root / "train" / "two").mkdir()
+    with pytest.raises(ValueError, match=r"Label folder .*train/two has no images.*it is empty"):
+        list_image_folder(str(root), "train")
+    (root / "train" / "two" / "a.webp").write_bytes(b"RIFF")
+    with pytest.raises(
+        ValueError, match=r"train/two has no images.*1 other entries, e\.g\. a\.webp"
+    ):
+        data.make_dataset("image_folder", global_batch_size=2, data_dir=str(root), num_steps=1)
+    (root / "test" / "one").rename(root / "test" / "zero")  # a class absent from test: fine
+    (root / "test" / "two").mkdir()  # present but empty: refused in any split
+    with pytest.raises(ValueError, match=r"test/two has no images"):
+        list_image_folder(str(root), "test")
+
+
+def test_grayscale_and_opaque_files_convert_without_loss_and_transparent_ones_are_refused(folder):
+    """Gray becomes R = G = B and an opaque alpha is dropped (nothing lost); an image with
+    transparent pixels is refused by name (the probe: RGBA was converted silently)."""
+    root, rgb, _ = folder
+    gray = rgb[12, :, :, :1]
+    opaque = np.concatenate([rgb[13], np.full((8, 8, 1), 255, np.uint8)], axis=-1)
+    _write(root / "test" / "one" / "012.png", gray)  # the same pixels as the RGB file
+    _write(root / "test" / "one" / "013.png", opaque)
+    batch = _first_test_batch(root)
+    np.testing.assert_array_equal(batch["image"].numpy()[:3], rgb[12:15])
+    transparent = opaque.copy()
+    transparent[3, 4, 3] = 128
+    _write(root / "test" / "one" / "013.png", transparent)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"013\.png has transparent pixels"):
+        _first_test_batch(root)
 
 
 def test_folder_layout_errors(folder, tmp_path):

@@ -6,6 +6,11 @@
 
 Label ids are the sorted label folder names of the train split; images directly in the
 split folder get no label. PNG, JPEG, GIF (first frame) and BMP are read.
+
+A file is converted only where nothing is lost: a grayscale file in a colour folder
+becomes R = G = B, a fully opaque alpha channel is dropped. A file with transparent
+pixels (whose colour under the alpha is arbitrary), a file that does not decode and an
+empty label folder are refused, naming the file or folder.
 """
 
 import os
@@ -14,6 +19,13 @@ from typing import List, Optional, Tuple
 import tensorflow as tf
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
+# The formats' first bytes, to say what a file that does not decode claimed to be.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"BM", "BMP"),
+)
 
 
 def list_image_folder(root: str, split: str) -> Tuple[List[str], Optional[List[int]], List[str]]:
@@ -21,7 +33,8 @@ def list_image_folder(root: str, split: str) -> Tuple[List[str], Optional[List[i
 
     Raises:
         FileNotFoundError: no such folder, or no images in it.
-        ValueError: images both directly in the split folder and in label folders.
+        ValueError: images both directly in the split folder and in label folders; a
+            label folder of this split without images (a class the model would never see).
     """
     split_dir = os.path.join(root, split)
     if not tf.io.gfile.isdir(split_dir):
@@ -56,18 +69,109 @@ def list_image_folder(root: str, split: str) -> Tuple[List[str], Optional[List[i
         label_dir = os.path.join(split_dir, name)
         if not tf.io.gfile.isdir(label_dir):  # a class this split has no images of
             continue
-        for path in sorted(_images_in(label_dir)):
-            paths.append(path)
-            labels.append(label)
-    if not paths:
-        raise FileNotFoundError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) under {split_dir}.")
+        images = sorted(_images_in(label_dir))
+        if not images:
+            _refuse_empty_label_folder(label_dir)
+        paths += images
+        labels += [label] * len(images)
     return paths, labels, label_names
 
 
 def decode_image_file(path: tf.Tensor, channels: int) -> tf.Tensor:
-    """`uint8 [h, w, channels]` of the image file at `path` (first frame of a GIF)."""
-    image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
-    return tf.ensure_shape(image, [None, None, channels])
+    """`uint8 [h, w, channels]` of the image file at `path` (first frame of a GIF).
+
+    Converts only where nothing is lost: grayscale to R = G = B, a colour file with
+    R = G = B to one channel, a fully opaque alpha channel dropped.
+
+    Args:
+        path: string scalar.
+        channels: 1 or 3.
+
+    Raises:
+        tf.errors.InvalidArgumentError, when the image is read: the file does not decode
+            (empty, truncated, corrupt, not an image), has transparent pixels, or is a
+            colour image for one channel; the message names the file and what was expected.
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3. Received: channels={channels}.")
+    contents = tf.io.read_file(path)
+    image = _decoded_or_empty(contents)  # (h, w, c): c in 1..4 as stored; (0, 0, 0) if not
+    stored = tf.shape(image)[2]
+    has_alpha = tf.equal(stored % 2, 0)  # gray + alpha, RGBA
+    colour = image[:, :, : stored - tf.cast(has_alpha, tf.int32)]  # (h, w, 1 or 3)
+    opaque = tf.reduce_all(tf.equal(image[:, :, -1:], 255))  # True for (0, 0, 0)
+    if channels == 3:
+        converted = tf.tile(colour, [1, 1, 3 // tf.maximum(tf.shape(colour)[2], 1)])
+        lossless = tf.constant(True)
+    else:
+        converted = colour[:, :, :1]
+        lossless = tf.reduce_all(tf.equal(colour, converted))
+    checks = [
+        _check(tf.size(image) > 0, path, _why_not_decoded(contents)),
+        _check(
+            tf.logical_or(tf.logical_not(has_alpha), opaque),
+            path,
+            "has transparent pixels (alpha below 255); the model has no alpha channel: "
+            "flatten the image onto a background first.",
+        ),
+        _check(
+            lossless,
+            path,
+            "is a colour image (R, G, B differ) and the folder is read with 1 channel.",
+        ),
+    ]
+    with tf.control_dependencies(checks):
+        converted = tf.identity(converted)
+    return tf.ensure_shape(converted, [None, None, channels])
+
+
+def _decoded_or_empty(contents: tf.Tensor) -> tf.Tensor:
+    """`uint8 [h, w, c]` as stored, or `[0, 0, 0]` when `contents` does not decode: the
+    decoder's error is caught in the graph (it does not name the file) and replaced by one
+    that does."""
+    decoded = (
+        tf.data.Dataset.from_tensors(contents)
+        .map(lambda data: tf.io.decode_image(data, channels=0, expand_animations=False))
+        .ignore_errors()
+    )
+    fallback = tf.data.Dataset.from_tensors(tf.zeros([0, 0, 0], tf.uint8))
+    return decoded.concatenate(fallback).take(1).get_single_element()
+
+
+def _why_not_decoded(contents: tf.Tensor) -> tf.Tensor:
+    """Why a file did not decode, from its size and first bytes (a string scalar)."""
+    size = tf.strings.length(contents)
+    reason = tf.constant(
+        "is not a PNG, JPEG, GIF or BMP image: it starts with none of their signatures."
+    )
+    for signature, name in _SIGNATURES:
+        matches = tf.equal(tf.strings.substr(contents, 0, len(signature)), signature)
+        reason = tf.where(
+            matches,
+            tf.strings.join(
+                ["starts like a ", name, " file but does not decode (", tf.strings.as_string(size),
+                 " bytes: truncated or corrupt)."]
+            ),
+            reason,
+        )  # fmt: skip
+    return tf.where(tf.equal(size, 0), "is empty (0 bytes); expected an image.", reason)
+
+
+def _check(condition: tf.Tensor, path: tf.Tensor, problem) -> tf.Operation:
+    message = tf.strings.join(["Image folder file ", path, " ", problem])
+    return tf.debugging.Assert(condition, [message])
+
+
+def _refuse_empty_label_folder(label_dir: str) -> None:
+    entries = sorted(tf.io.gfile.listdir(label_dir))
+    found = "it is empty"
+    if entries:
+        found = f"it holds {len(entries)} other entries, e.g. {', '.join(entries[:3])}"
+    raise ValueError(
+        f"Label folder {label_dir} has no images ({', '.join(IMAGE_EXTENSIONS)}; images "
+        f"are read one level deep): {found}. A class without images would get a label id "
+        "the model never sees: add its images or remove the folder."
+    )
 
 
 def _images_in(directory: str) -> List[str]:
