@@ -42,6 +42,10 @@ def get_config() -> ml_collections.ConfigDict:
     config.model.num_layers = 15
     config.model.filters = 128
     config.model.kernel_size = 5
+    # Odd n of the first (mask "A") layer; default: kernel_size (gated), 7 (pixel_cnn).
+    config.model.first_kernel_size = config_dict.placeholder(int)
+    # Width of the output head's hidden 1x1 layer; default: filters.
+    config.model.output_filters = config_dict.placeholder(int)
     # gated_pixel_cnn: a mixture of this many discretized logistics instead of a softmax.
     config.model.num_mixture_components = config_dict.placeholder(int)
     # pyramid_pixel_cnn: "raster" (each level one image in raster order, the default) or
@@ -61,6 +65,9 @@ def get_config() -> ml_collections.ConfigDict:
     # "16x16,32x32"); the others keep their weights. Default: all, jointly.
     config.train.factors = config_dict.placeholder(str)
     config.train.gradient_clip_norm = config_dict.placeholder(float)
+    # Stop (as on NaN, before checkpointing) when a step's bits/dim exceeds this many times
+    # log2(num_levels) (uniform), or a window's this many times the best window. 0: off.
+    config.train.divergence_factor = 3.0
     config.train.polyak_decay = config_dict.placeholder(float)  # e.g. 0.9995; eval uses it
     config.train.jit_compile = False
     config.train.mixed_precision = config_dict.placeholder(str)  # "mixed_float16" on GPUs

@@ -12,6 +12,10 @@ validation checkpoint is evaluated on the test split and exported; set
 --config.data.validation_size=0 to train on all 50,000 as the paper).
 Not reproduced here (CPU only); the README's figures are the offline configs'. Prepare
 the data once: see README, "Datasets".
+Output head: two ReLU + masked 1x1 layers of 1024 feature maps, our reading of the
+PixelRNN paper's output layers for CIFAR-10 and ImageNet (van den Oord et al. 2016,
+"Pixel Recurrent Neural Networks", §5 and its architecture table), which the Gated
+PixelCNN paper keeps; the stacks' width (384) is not the head's.
 """
 
 from configs import base
@@ -23,6 +27,7 @@ def get_config():
     config.model.num_layers = 20
     config.model.filters = 384
     config.model.kernel_size = 5
+    config.model.output_filters = 1024  # the PixelRNN paper's output layers (docstring)
     config.model.dropout_rate = 0.5
     config.data.validation_size = 5_000
     base.set_paper_training(config, num_steps=300_000, global_batch_size=64, warmup_steps=1_000)

@@ -19,9 +19,10 @@ class AutoregressiveModelSuite:
     model_class = GatedPixelCNN
     conditioning = None  # None, "class", "vector" or "spatial"
     has_full_receptive_field = True
+    model_kwargs = {}  # e.g. first_kernel_size, output_filters: the suite for those options
 
     def make_model(self, image_shape, num_levels=4, kernel_size=3, num_layers=4, filters=6):
-        kwargs = {}
+        kwargs = dict(self.model_kwargs)
         if self.conditioning == "class":
             kwargs["num_classes"] = NUM_CLASSES
         elif self.conditioning in ("vector", "spatial"):

@@ -19,6 +19,44 @@ class TestSpatiallyConditionedGatedPixelCNN(AutoregressiveModelSuite):
     conditioning = "spatial"
 
 
+class TestGatedPixelCNNWideFirstLayerAndHead(AutoregressiveModelSuite):
+    """Causality, normalisation and round trips with a 7×7 first block (wider than the
+    suite's kernels, one size narrower too) and a head wider than the stacks."""
+
+    model_kwargs = {"first_kernel_size": 7, "output_filters": 20}
+
+
+class TestClassConditionalGatedPixelCNNNarrowHead(AutoregressiveModelSuite):
+    conditioning = "class"
+    model_kwargs = {"first_kernel_size": 3, "output_filters": 3}
+
+
+def test_head_options_set_the_layers_and_stay_out_of_a_default_config():
+    model = GatedPixelCNN((6, 6, 3), num_layers=2, filters=6, kernel_size=3,
+                          first_kernel_size=5, output_filters=24, num_levels=4)  # fmt: skip
+    assert [block.kernel_size for block in model.blocks] == [5, 3]
+    assert model.output_head.hidden_filters == 24
+    assert model.output_head.hidden.kernel.shape == (1, 1, 6, 24)
+    config = model.get_config()
+    assert (config["first_kernel_size"], config["output_filters"]) == (5, 24)
+    default = GatedPixelCNN((6, 6, 3), num_layers=2, filters=6, kernel_size=3, num_levels=4)
+    assert default.output_head.hidden_filters == 6
+    assert "output_filters" not in default.get_config()  # the config of older files
+    assert "first_kernel_size" not in default.get_config()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"first_kernel_size": 4}, "kernel_size=4"),
+        ({"output_filters": 2}, "output_filters=2, channels=3"),
+    ],
+)
+def test_bad_head_options_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        GatedPixelCNN((8, 8, 3), num_layers=2, filters=6, **kwargs)
+
+
 @pytest.mark.parametrize("num_levels", [2, 16, 256])
 def test_any_image_size_and_number_of_levels(num_levels):
     model = GatedPixelCNN((5, 7, 3), num_layers=2, filters=6, kernel_size=5, num_levels=num_levels)

@@ -156,3 +156,20 @@ def test_bad_input_is_named():
     with pytest.raises(tf.errors.InvalidArgumentError, match="grayscale levels differ"):
         model.colour_log_prob(images, (model.auxiliary(images) + 1) % 16)
     assert list(model.factor_log_probs(images, factors=["colour"])) == ["colour"]
+
+
+def test_head_options_reach_both_factors_and_round_trip():
+    model = _model(first_kernel_size=5, output_filters=20)
+    for factor in model.factor_models.values():
+        assert factor.blocks[0].kernel_size == 5 and factor.blocks[1].kernel_size == 3
+        assert factor.output_head.hidden_filters == 20
+    loaded = test_case.keras_round_trip(model)
+    assert loaded.get_config() == model.get_config()
+    assert loaded.colour_model.output_head.hidden_filters == 20
+    images = _images()
+    np.testing.assert_allclose(loaded.log_prob(images), model.log_prob(images), rtol=1e-6)
+    np.testing.assert_array_equal(
+        loaded.sample(num_samples=2, seed=(1, 2)),
+        model.sample(num_samples=2, seed=(1, 2), method="naive"),
+    )
+    assert "output_filters" not in _model().get_config()  # older configs and digests

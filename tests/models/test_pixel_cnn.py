@@ -21,6 +21,10 @@ class TestSpatiallyConditionedPixelCNN(TestPixelCNN):
     conditioning = "spatial"
 
 
+class TestPixelCNNWideHead(TestPixelCNN):
+    model_kwargs = {"first_kernel_size": 3, "output_filters": 20}
+
+
 def sees(model, image_shape, output, input_position):
     depends = test_case.assert_causal(model, image_shape, batch=8)
     return depends[output + input_position].any()

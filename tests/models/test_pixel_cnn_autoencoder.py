@@ -68,3 +68,16 @@ def test_keras_round_trip():
 def test_bad_images_are_named():
     with pytest.raises(ValueError, match=r"Received: shape=\(2, 8, 8, 3\)"):
         make_autoencoder().encode(np.zeros((2, 8, 8, 3), np.int32))
+
+
+def test_head_options_reach_the_decoder_and_round_trip():
+    ae = PixelCNNAutoencoder(
+        image_shape=(8, 8, 1), bottleneck_dim=5, num_layers=2, filters=6, kernel_size=3,
+        num_levels=4, encoder_filters=4, first_kernel_size=5, output_filters=16,
+    )  # fmt: skip
+    assert ae.decoder.blocks[0].kernel_size == 5
+    assert ae.decoder.output_head.hidden_filters == 16
+    loaded = test_case.keras_round_trip(ae)
+    assert loaded.get_config() == ae.get_config()
+    np.testing.assert_array_equal(loaded.log_prob(images()), ae.log_prob(images()))
+    assert "output_filters" not in make_autoencoder().get_config()

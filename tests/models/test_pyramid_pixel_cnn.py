@@ -223,3 +223,13 @@ def test_copy_factor_weights_takes_one_level_only():
             np.array_equal(x.numpy(), y.numpy()) for x, y in zip(mine.weights, theirs.weights)
         )
         assert equal == same
+
+
+def test_head_options_reach_every_level_and_round_trip():
+    model = _model(first_kernel_size=5, output_filters=12)
+    assert all(level.output_head.hidden_filters == 12 for level in model.factor_models.values())
+    assert all(level.blocks[0].kernel_size == 5 for level in model.factor_models.values())
+    loaded = test_case.keras_round_trip(model)
+    assert loaded.get_config() == model.get_config()
+    images = _images()
+    np.testing.assert_allclose(loaded.log_prob(images), model.log_prob(images), rtol=1e-6)

@@ -56,6 +56,30 @@ def test_same_images_as_naive_and_logits_of_the_full_model(
     )
 
 
+@pytest.mark.parametrize("components", [None, 2])
+@pytest.mark.parametrize("first_kernel_size, kernel_size", [(7, 3), (3, 5)])
+def test_first_block_of_another_size_and_a_wide_head_match_naive(
+    components, first_kernel_size, kernel_size
+):
+    """Per-layer caches and windows: the first block's kernel differs from the others'."""
+    model = tpc.GatedPixelCNN(
+        (5, 6, 3), num_layers=3, filters=6, kernel_size=kernel_size, num_levels=7,
+        first_kernel_size=first_kernel_size, output_filters=15,
+        num_mixture_components=components, num_classes=3,
+    )  # fmt: skip
+    sharpen_output(model, scale=1.0)
+    condition = make_condition("class", 3)
+    seeds = random_stream.per_image_seeds((2, 4), 3)
+    stream = (5, 6, 4) if components else model.image_shape  # a mixture pixel: C + 1
+    uniform = random_stream.uniform_noise(seeds, stream)
+    images, step_outputs = tf.function(
+        lambda u: cached_sample(model, u, condition, 1.0, return_logits=True)
+    )(uniform)
+    np.testing.assert_allclose(step_outputs, model(images, condition=condition), atol=1e-4)
+    naive = tpc.sample(model, condition=condition, seed=seeds, method="naive")
+    np.testing.assert_array_equal(images, naive)
+
+
 def test_temperature_and_autoencoder_decoder_match_naive():
     ae = tpc.PixelCNNAutoencoder(
         (6, 6, 3),

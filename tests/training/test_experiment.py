@@ -19,10 +19,24 @@ def test_paper_configs_build_the_paper_models():
     assert config["model"]["kernel_size"] == 5 and config["train"]["global_batch_size"] == 128
     assert config["train"]["num_steps"] == 200_000
     auto = autoencoder_m10.get_config().to_dict()
-    auto["model"].update(num_layers=1, filters=4, encoder_filters=4)
+    assert auto["model"]["output_filters"] == 1024  # the paper's head, from imagenet32
+    auto["model"].update(num_layers=1, filters=4, encoder_filters=4, output_filters=8)
     model = experiment.build_model(auto["model"], auto["data"])
     assert isinstance(model, PixelCNNAutoencoder) and model.bottleneck_dim == 10
+    assert model.decoder.output_head.hidden_filters == 8
+    assert cifar10.get_config().model.output_filters == 1024
     assert experiment.image_shape(cifar10.get_config().to_dict()["data"]) == (32, 32, 3)
+
+
+@pytest.mark.parametrize("name", ["gated_pixel_cnn", "pixel_cnn"])
+def test_head_options_come_from_the_config(name):
+    config = smoke.get_config()
+    config.model.update(name=name, first_kernel_size=5, output_filters=24, kernel_size=3)
+    model = experiment.build_model(config.model.to_dict(), config.data.to_dict())
+    assert model.first_kernel_size == 5 and model.output_head.hidden_filters == 24
+    config.model.update(first_kernel_size=None, output_filters=None)  # the models' defaults
+    model = experiment.build_model(config.model.to_dict(), config.data.to_dict())
+    assert model.output_head.hidden_filters == config.model.filters
 
 
 def test_config_errors_are_named():

@@ -7,7 +7,7 @@ own parameters: they train together or one at a time (`factor_models`).
 """
 
 import weakref
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -15,6 +15,7 @@ import tensorflow as tf
 from tf_pixelcnn.utils.float32_copy import float32_copy, is_float32
 from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
+from tf_pixelcnn.models.gated_pixel_cnn import optional_head_config
 from tf_pixelcnn.models.image_checks import check_image_shape, check_integer_images
 from tf_pixelcnn.sampling.sampler_function import SamplerFunction
 
@@ -28,7 +29,8 @@ class AuxiliaryVariableModel(keras.Model):
     the arguments of the conditional factors p(x | x̂) (`conditional_factor`).
 
     Subclasses define `factor_models`, `factor_log_probs`, `auxiliary`,
-    `report_bits_per_dim`, `stream_size`, `draw` and `draw_given`.
+    `auxiliary_levels`, `log_prob_map`, `report_bits_per_dim`, `stream_size`, `draw` and
+    `draw_given`.
 
     Args:
         image_shape: `(height, width, channels)`, channels 1 or 3.
@@ -40,6 +42,8 @@ class AuxiliaryVariableModel(keras.Model):
         condition_hidden_filters, condition_layers_per_resolution: Width and depth of
             f_w (`ImageConditionNetwork`'s `hidden_filters`, `layers_per_resolution`).
         dropout_rate: Dropout of every factor in training (see `GatedBlock`).
+        first_kernel_size, output_filters: Of every factor's `GatedPixelCNN` (None: its
+            `kernel_size` and `filters`).
     """
 
     temperature_applies_to = None  # the name of the softmax factor `temperature` scales
@@ -57,6 +61,8 @@ class AuxiliaryVariableModel(keras.Model):
         condition_hidden_filters: int,
         condition_layers_per_resolution: int,
         dropout_rate: float,
+        first_kernel_size: Optional[int] = None,
+        output_filters: Optional[int] = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -69,6 +75,14 @@ class AuxiliaryVariableModel(keras.Model):
         self.condition_hidden_filters = condition_hidden_filters
         self.condition_layers_per_resolution = condition_layers_per_resolution
         self.dropout_rate = dropout_rate
+        self.first_kernel_size = first_kernel_size
+        self.output_filters = output_filters
+
+    @property
+    def factor_head_arguments(self) -> Dict[str, Optional[int]]:
+        """`first_kernel_size` and `output_filters` of every factor's `GatedPixelCNN`
+        (None: each factor's `kernel_size` and `filters`)."""
+        return {"first_kernel_size": self.first_kernel_size, "output_filters": self.output_filters}
 
     def conditional_factor(
         self, image_shape, condition_image_shape, condition_image_levels: int, name: str
@@ -89,6 +103,7 @@ class AuxiliaryVariableModel(keras.Model):
             condition_image_hidden_filters=self.condition_hidden_filters,
             condition_image_layers_per_resolution=self.condition_layers_per_resolution,
             dropout_rate=self.dropout_rate,
+            **self.factor_head_arguments,
             name=name,
             dtype=self.dtype_policy,
         )
@@ -107,6 +122,16 @@ class AuxiliaryVariableModel(keras.Model):
 
     def auxiliary(self, images) -> tf.Tensor:
         """x̂ = f(x) of integer images."""
+        raise NotImplementedError
+
+    @property
+    def auxiliary_levels(self) -> int:
+        """Values per sub-pixel of x̂."""
+        raise NotImplementedError
+
+    def log_prob_map(self, images, training=False) -> tf.Tensor:
+        """log p of every pixel of x in nats (its share of every factor), `float32
+        [B, H, W]`; summed over H and W it is `log_prob`."""
         raise NotImplementedError
 
     def report_bits_per_dim(self, factor_log_probs) -> Dict[str, tf.Tensor]:
@@ -172,6 +197,18 @@ class AuxiliaryVariableModel(keras.Model):
     def call(self, images, training=False):
         """log p(x), as `log_prob`."""
         return self.log_prob(images, training=training)
+
+    def auxiliary_picture(self, images) -> tf.Tensor:
+        """x̂ of integer images drawn like them, `int32 [B, H, W, C]` in [0, num_levels)
+        (pictures: x̂ beside x): nearest-neighbour enlarged to H×W, a single channel
+        repeated C times, levels [0, auxiliary_levels) rescaled to [0, num_levels)."""
+        auxiliary = tf.cast(self.auxiliary(self.check_images(images)), tf.float32)
+        height, width, channels = self.image_shape
+        auxiliary = tf.repeat(auxiliary, height // auxiliary.shape[1], axis=1)
+        auxiliary = tf.repeat(auxiliary, width // auxiliary.shape[2], axis=2)
+        auxiliary = tf.repeat(auxiliary, channels // auxiliary.shape[3], axis=3)
+        scale = (self.num_levels - 1) / (self.auxiliary_levels - 1)
+        return tf.cast(tf.round(auxiliary * scale), tf.int32)
 
     def sample(
         self,
@@ -278,6 +315,7 @@ class AuxiliaryVariableModel(keras.Model):
             "condition_hidden_filters": self.condition_hidden_filters,
             "condition_layers_per_resolution": self.condition_layers_per_resolution,
             "dropout_rate": self.dropout_rate,
+            **optional_head_config(self.first_kernel_size, self.output_filters),
         }
 
     def build_from_config(self, config):

@@ -1,6 +1,6 @@
 """Gated PixelCNN (van den Oord et al. 2016)."""
 
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -39,8 +39,14 @@ class GatedPixelCNN(AutoregressiveImageModel):
         filters: Channels p of each stack (the paper: 384 hidden units; default 128). At
             least `channels`.
         kernel_size: Odd n ≥ 3 of every layer's n×n receptive field (the paper: 5×5
-            filters; the 7×7 mask "A" first layer belongs to the original PixelCNN,
-            `PixelCNN`'s `first_kernel_size`).
+            filters).
+        first_kernel_size: Odd n of the first, mask "A", block; None: `kernel_size`. The
+            original PixelCNN's first layer is 7×7 (`PixelCNN`'s `first_kernel_size`),
+            as in many reimplementations of the gated model.
+        output_filters: Width of the output head's hidden 1×1 layer; None: `filters`
+            (the width before this option existed). The PixelRNN paper's CIFAR-10 and
+            ImageNet models use much wider output layers than their stacks (its §5 and
+            architecture table); `benchmarks/quality.py` measures the effect.
         num_levels: Values per sub-pixel, 2 to 256.
         num_classes: Integer labels `[batch]` → one-hot h (eq. 4), or None.
         condition_dim: Float vectors `[batch, condition_dim]` as h (eq. 4), or None.
@@ -87,6 +93,8 @@ class GatedPixelCNN(AutoregressiveImageModel):
         spatial_condition_filters: int = 32,
         num_mixture_components: Optional[int] = None,
         dropout_rate: float = 0.0,
+        first_kernel_size: Optional[int] = None,
+        output_filters: Optional[int] = None,
         **kwargs,
     ):
         super().__init__(
@@ -99,6 +107,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
             **kwargs,
         )
         check_layer_arguments(num_layers, filters, kernel_size, dropout_rate, self.image_shape[2])
+        check_head_arguments(first_kernel_size, output_filters, self.image_shape[2])
         if num_mixture_components is not None and num_mixture_components < 1:
             raise ValueError(
                 "num_mixture_components must be >= 1 or None. Received: "
@@ -109,6 +118,8 @@ class GatedPixelCNN(AutoregressiveImageModel):
         self.filters = filters
         self.kernel_size = kernel_size
         self.num_mixture_components = num_mixture_components
+        self.first_kernel_size = first_kernel_size
+        self.output_filters = output_filters
         set_numbered_layers(self, "gated_block", self._make_blocks())
         self.output_head = self._make_output_head()
         self.build()  # every shape is known: weights exist from construction on
@@ -120,7 +131,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
         return [
             GatedBlock(
                 self.filters,
-                self.kernel_size,
+                (self.first_kernel_size or self.kernel_size) if i == 0 else self.kernel_size,
                 mask_type="A" if i == 0 else "B",
                 num_color_groups=groups,
                 condition_dim=self.block_condition_dim,
@@ -135,12 +146,12 @@ class GatedPixelCNN(AutoregressiveImageModel):
     def _make_output_head(self) -> PixelOutputHead:
         """Softmax logits `(B, H, W, C, L)`, or mixture parameters `(B, H, W, 1, P)`."""
         # float32 under any policy: logits rounded to 16 bits bias log p.
-        channels = self.image_shape[2]
+        channels, width = self.image_shape[2], self.output_filters or self.filters
         if self.num_mixture_components:
             outputs = logistic_mixture.num_parameters(self.num_mixture_components, channels)
-            return PixelOutputHead(outputs, 1, self.filters, name="output_head", dtype="float32")
+            return PixelOutputHead(outputs, 1, width, name="output_head", dtype="float32")
         return PixelOutputHead(
-            self.num_levels, channels, self.filters, name="output_head", dtype="float32"
+            self.num_levels, channels, width, name="output_head", dtype="float32"
         )
 
     @property
@@ -192,6 +203,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
             kernel_size=self.kernel_size,
             num_mixture_components=self.num_mixture_components,
             dropout_rate=self.dropout_rate,
+            **optional_head_config(self.first_kernel_size, self.output_filters),
         )
         return config
 
@@ -210,3 +222,27 @@ def check_layer_arguments(
             f"Received: filters={filters}, channels={channels}."
         )
     check_dropout_rate(dropout_rate)
+
+
+def check_head_arguments(
+    first_kernel_size: Optional[int], output_filters: Optional[int], channels: int
+) -> None:
+    """`first_kernel_size` odd and ≥ 3, `output_filters` ≥ `channels` (one hidden map per
+    colour group at least); None for either: the model's default."""
+    if first_kernel_size is not None:
+        masks.check_odd_kernel_size(first_kernel_size, minimum=3)
+    if output_filters is not None and output_filters < channels:
+        raise ValueError(
+            "output_filters must be >= channels so every colour group has a hidden map of "
+            f"the output head. Received: output_filters={output_filters}, channels={channels}."
+        )
+
+
+def optional_head_config(
+    first_kernel_size: Optional[int], output_filters: Optional[int]
+) -> Dict[str, int]:
+    """The config entries of the options added after models were saved: present only when
+    set, so a model without them keeps the config (and the compressed-data config digest)
+    it had before they existed."""
+    entries = {"first_kernel_size": first_kernel_size, "output_filters": output_filters}
+    return {name: value for name, value in entries.items() if value is not None}

@@ -92,6 +92,7 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
             kernel_size=kernel_size,
             num_levels=grayscale_levels,
             dropout_rate=dropout_rate,
+            **self.factor_head_arguments,
             name="grayscale_model",
             dtype=self.dtype_policy,
         )
@@ -108,6 +109,18 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
         """x̂: `int32 [batch, H, W, 1]` in [0, grayscale_levels)."""
         return grayscale_lib.grayscale_levels(images, self.num_levels, self.grayscale_levels)
 
+    @property
+    def auxiliary_levels(self) -> int:
+        return self.grayscale_levels
+
+    def log_prob_map(self, images, training=False) -> tf.Tensor:
+        """log p(x̂_ij | x̂_<ij) + log p(x_ij | x_<ij, x̂) of every pixel in nats
+        `[batch, H, W]`."""
+        images = self.check_images(images)
+        grayscale = self.auxiliary(images)
+        grayscale_map = self.grayscale_model.log_prob_map(grayscale, training=training)
+        return grayscale_map + self.colour_log_prob_map(images, grayscale, training)
+
     def colour_bounds(self, images, grayscale):
         """Each channel's interval given x̂ and the channels before it, `int32 [B, H, W, 3]` ×2."""
         lows, highs = [], []
@@ -122,6 +135,11 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
 
     def colour_log_prob(self, images, grayscale, training=False) -> tf.Tensor:
         """log p(x | x̂) in nats `[batch]`; x must have grayscale x̂."""
+        return tf.reduce_sum(self.colour_log_prob_map(images, grayscale, training), axis=[1, 2])
+
+    def colour_log_prob_map(self, images, grayscale, training=False) -> tf.Tensor:
+        """log p(x_ij | x_<ij, x̂) of every pixel in nats `[batch, H, W]`; x must have
+        grayscale x̂."""
         consistent = tf.debugging.Assert(
             tf.reduce_all(tf.equal(self.auxiliary(images), tf.cast(grayscale, tf.int32))),
             ["colour_log_prob: the images' grayscale levels differ from the given grayscale"],
@@ -130,10 +148,9 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
             images = tf.identity(images)
         params = self.colour_model(images, condition=grayscale, training=training)
         low, high = self.colour_bounds(images, grayscale)
-        pixel = truncated_logistic_mixture.pixel_log_prob(
+        return truncated_logistic_mixture.pixel_log_prob(
             params, images, low, high, self.num_mixture_components, self.num_levels
         )  # (B, H, W)
-        return tf.reduce_sum(pixel, axis=[1, 2])
 
     def factor_log_probs(self, images, training=False, factors=None) -> Dict[str, tf.Tensor]:
         images = self.check_images(images)

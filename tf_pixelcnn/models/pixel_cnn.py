@@ -5,7 +5,6 @@ from typing import List, Optional, Sequence
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn.layers import masks
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.numbered_layers import numbered_layers
 from tf_pixelcnn.layers.numbered_layers import set_numbered_layers
@@ -13,7 +12,9 @@ from tf_pixelcnn.layers.condition_projection import ConditionProjection
 from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
+from tf_pixelcnn.models.gated_pixel_cnn import check_head_arguments
 from tf_pixelcnn.models.gated_pixel_cnn import check_layer_arguments
+from tf_pixelcnn.models.gated_pixel_cnn import optional_head_config
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
@@ -35,6 +36,8 @@ class PixelCNN(AutoregressiveImageModel):
         kernel_size: Odd n of the mask "B" layers.
         first_kernel_size: Odd size of the first, mask "A", layer (7 in the paper).
         dropout_rate: Fraction of each residual branch's units dropped in training.
+        output_filters: Width of the output head's hidden 1×1 layer; None: `filters` (see
+            `GatedPixelCNN`).
         num_levels, num_classes, condition_dim, spatial_condition,
         spatial_condition_filters, condition_image_*: As for `GatedPixelCNN`
             (`spatial_condition_filters`: S, the channels of s = m(h) or s = f_w(x̂)).
@@ -63,6 +66,7 @@ class PixelCNN(AutoregressiveImageModel):
         spatial_condition: bool = False,
         spatial_condition_filters: int = 32,
         dropout_rate: float = 0.0,
+        output_filters: Optional[int] = None,
         **kwargs,
     ):
         super().__init__(
@@ -75,12 +79,13 @@ class PixelCNN(AutoregressiveImageModel):
             **kwargs,
         )
         check_layer_arguments(num_layers, filters, kernel_size, dropout_rate, self.image_shape[2])
-        masks.check_odd_kernel_size(first_kernel_size, minimum=3)
+        check_head_arguments(first_kernel_size, output_filters, self.image_shape[2])
         self.dropout_rate = dropout_rate
         self.num_layers = num_layers
         self.filters = filters
         self.kernel_size = kernel_size
         self.first_kernel_size = first_kernel_size
+        self.output_filters = output_filters
         set_numbered_layers(self, "masked_conv", self._make_convolutions())
         if self.is_conditional:
             set_numbered_layers(self, "condition", self._make_condition_projections())
@@ -92,7 +97,11 @@ class PixelCNN(AutoregressiveImageModel):
         )
         # float32 under any policy, as GatedPixelCNN's.
         self.output_head = PixelOutputHead(
-            num_levels, self.image_shape[2], filters, name="output_head", dtype="float32"
+            num_levels,
+            self.image_shape[2],
+            output_filters or filters,
+            name="output_head",
+            dtype="float32",
         )
         self.build()  # every shape is known: weights exist from construction on
 
@@ -167,5 +176,6 @@ class PixelCNN(AutoregressiveImageModel):
             kernel_size=self.kernel_size,
             first_kernel_size=self.first_kernel_size,
             dropout_rate=self.dropout_rate,
+            **optional_head_config(None, self.output_filters),
         )
         return config

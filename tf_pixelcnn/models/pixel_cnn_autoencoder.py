@@ -1,6 +1,6 @@
 """PixelCNN auto-encoder: convolutional encoder, conditional Gated PixelCNN decoder."""
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -10,6 +10,7 @@ from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.conv_encoder import ConvEncoder
 from tf_pixelcnn.layers.spatial_condition_network import default_num_resamplings
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
+from tf_pixelcnn.models.gated_pixel_cnn import optional_head_config
 from tf_pixelcnn.sampling import sample
 
 
@@ -25,7 +26,8 @@ class PixelCNNAutoencoder(keras.Model):
     Args:
         image_shape: `(height, width, channels)`.
         bottleneck_dim: m, size of the code (the paper: 10 or 100).
-        num_layers, filters, kernel_size, num_levels: of the decoder `GatedPixelCNN`.
+        num_layers, filters, kernel_size, num_levels, first_kernel_size, output_filters:
+            of the decoder `GatedPixelCNN`.
         encoder_filters: Channels of the encoder's first convolution.
         spatial_condition: Condition the decoder through m(h) (True) or h (False).
         dropout_rate: The decoder's dropout in training (see `GatedBlock`).
@@ -57,10 +59,14 @@ class PixelCNNAutoencoder(keras.Model):
         encoder_filters: int = 64,
         spatial_condition: bool = True,
         dropout_rate: float = 0.0,
+        first_kernel_size: Optional[int] = None,
+        output_filters: Optional[int] = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.dropout_rate = dropout_rate
+        self.first_kernel_size = first_kernel_size
+        self.output_filters = output_filters
         self.decoder = GatedPixelCNN(
             image_shape=image_shape,
             num_layers=num_layers,
@@ -70,6 +76,8 @@ class PixelCNNAutoencoder(keras.Model):
             condition_dim=bottleneck_dim,
             spatial_condition=spatial_condition,
             dropout_rate=dropout_rate,
+            first_kernel_size=first_kernel_size,
+            output_filters=output_filters,
             name="decoder",
             dtype=self.dtype_policy,
         )
@@ -112,6 +120,17 @@ class PixelCNNAutoencoder(keras.Model):
         """log p(x | encoder(x)) in nats, `float32 [batch]`."""
         return categorical.log_prob_from_logits(self(images, training=training), images)
 
+    def log_prob_map(self, images, training=False) -> tf.Tensor:
+        """log p(x_ij | x_<ij, encoder(x)) of every pixel in nats, `float32 [B, H, W]`;
+        summed over H and W it is `log_prob`."""
+        code = self.encode(images, training=training)
+        return self.decoder.log_prob_map(images, condition=code, training=training)
+
+    def auxiliary_picture(self, images) -> Optional[tf.Tensor]:
+        """None: an auto-encoder has no auxiliary image (see `AuxiliaryVariableModel`)."""
+        del images
+        return None
+
     def decode(self, code, seed=(0, 0), temperature=1.0, method="auto") -> tf.Tensor:
         """Samples images `int32 [batch, H, W, C]` from p(x | code), one seed per image."""
         return sample(
@@ -134,4 +153,5 @@ class PixelCNNAutoencoder(keras.Model):
             "encoder_filters": self.encoder_filters,
             "spatial_condition": self.spatial_condition,
             "dropout_rate": self.dropout_rate,
+            **optional_head_config(self.first_kernel_size, self.output_filters),
         }

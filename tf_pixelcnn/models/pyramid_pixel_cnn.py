@@ -144,6 +144,7 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
                 num_levels=self.num_levels,
                 num_mixture_components=self.num_mixture_components,
                 dropout_rate=self.dropout_rate,
+                **self.factor_head_arguments,
                 name="level_0",
                 dtype=self.dtype_policy,
             )
@@ -180,6 +181,10 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
     def auxiliary(self, images) -> tf.Tensor:
         """x̂: the image at half resolution (its even rows and columns)."""
         return images[:, ::2, ::2]
+
+    @property
+    def auxiliary_levels(self) -> int:
+        return self.num_levels
 
     @staticmethod
     def known_pixels(height: int, width: int) -> tf.Tensor:
@@ -224,13 +229,41 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
                 training=training,
             )  # fmt: skip  # (3B,)
             return tf.reduce_sum(tf.reshape(log_p, [len(NEW_QUARTERS), -1]), axis=0)
-        params = model(image, condition=lower, training=training)
-        pixel = logistic_mixture.pixel_log_prob(
-            params, image, self.num_mixture_components, self.num_levels
-        )  # (B, h, w)
+        return tf.reduce_sum(self.level_log_prob_map(index, image, lower, training), axis=[1, 2])
+
+    def level_log_prob_map(self, index: int, image, lower=None, training=False) -> tf.Tensor:
+        """log p of every pixel of level `index` given x⁽ⁱ⁻¹⁾ in nats `[batch, H_i, W_i]`,
+        zero at the pixels it copies from the level below; sums to `level_log_prob`."""
+        model = self.levels[index]
+        if index == 0:
+            return model.log_prob_map(image, training=training)
+        if self.quarters == "independent":
+            log_p = model.log_prob_map(
+                self.new_quarters(image), condition=self.quarter_conditions(lower),
+                training=training,
+            )  # fmt: skip  # (3B, h, w)
+            quarters = tf.split(log_p, len(NEW_QUARTERS), axis=0)  # 3 × (B, h, w)
+            return tf.add_n(
+                [spread_pixels(q, 2, dr, dc) for q, (dr, dc) in zip(quarters, NEW_QUARTERS)]
+            )
+        pixel = model.log_prob_map(image, condition=lower, training=training)  # (B, H, W)
         height, width, _ = self.level_shapes[index]
         new = tf.cast(tf.logical_not(self.known_pixels(height, width)), pixel.dtype)
-        return tf.reduce_sum(pixel * new, axis=[1, 2])
+        return pixel * new
+
+    def log_prob_map(self, images, training=False) -> tf.Tensor:
+        """log p of every pixel in nats `[batch, H, W]`: each pixel's term in the level
+        that adds it (its copies in the levels above count nothing)."""
+        images = self.check_images(images)
+        pyramid = self.pyramid(images)
+        maps = [
+            spread_pixels(
+                self.level_log_prob_map(i, pyramid[i], pyramid[i - 1] if i else None, training),
+                2 ** (self.num_resolutions - 1 - i),
+            )  # (B, H, W)
+            for i in range(self.num_resolutions)
+        ]
+        return tf.add_n(maps)
 
     def factor_log_probs(self, images, training=False, factors=None) -> Dict[str, tf.Tensor]:
         images = self.check_images(images)
@@ -382,6 +415,17 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
             "base_filters": self.base_filters,
             **extra,
         }
+
+
+def spread_pixels(values, stride: int, row: int = 0, column: int = 0) -> tf.Tensor:
+    """`[batch, h·stride, w·stride]` holding `values` `[batch, h, w]` at the pixels
+    (stride·r + row, stride·c + column), zero elsewhere."""
+    height, width = int(values.shape[1]), int(values.shape[2])
+    padded = tf.pad(
+        values[:, :, None, :, None],
+        [[0, 0], [0, 0], [row, stride - 1 - row], [0, 0], [column, stride - 1 - column]],
+    )  # (B, h, stride, w, stride)
+    return tf.reshape(padded, [-1, height * stride, width * stride])
 
 
 def _check_arguments(image_shape, num_resolutions: int, quarters: str) -> None:

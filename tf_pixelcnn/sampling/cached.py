@@ -115,7 +115,7 @@ class _CachedPass:
         self.model, self.uniform = model, uniform
         self.temperature, self.return_logits = temperature, return_logits
         self.height, self.width, self.channels = model.image_shape
-        self.levels, self.half = model.num_levels, model.kernel_size // 2
+        self.levels = model.num_levels
         self.components = model.num_mixture_components
         self.groups = 1 if self.components else self.channels  # a mixture: whole pixels
         self.outputs_per_step = (
@@ -125,6 +125,8 @@ class _CachedPass:
         )
         self.dtype = dtype = model.compute_dtype
         self.blocks = model.blocks
+        # ⌊n/2⌋ of each layer's n×n receptive field (the first may be wider).
+        self.halves = [block.kernel_size // 2 for block in self.blocks]
         # Static batch where known (shapes stay fixed through the loops, XLA needs them).
         self.batch = uniform.shape[0] if uniform.shape[0] is not None else tf.shape(uniform)[0]
         self.global_condition, self.spatial_condition = model.conditioning(condition)
@@ -152,9 +154,9 @@ class _CachedPass:
         """
         offset = tf.zeros([self.channels], self.dtype)
         self.offsets, self.offset_terms = [], []
-        for block, weights in zip(self.blocks, self.layers):
+        for block, weights, half in zip(self.blocks, self.layers, self.halves):
             self.offsets.append(offset)
-            window_offset = tf.tile(offset, [self.half])[None]  # (1, half·in)
+            window_offset = tf.tile(offset, [half])[None]  # (1, half·in)
             current = tf.gather(weights.current_full, weights.columns, axis=1)
             self.offset_terms.append(
                 tf.matmul(offset[None], current)[0] + tf.matmul(window_offset, weights.left)[0]
@@ -174,11 +176,12 @@ class _CachedPass:
 
     def vertical_row(self, row, previous_row, vertical_caches):
         """Row `row` of every layer's vertical stack; returns the link rows and caches."""
-        half, dtype = self.half, self.dtype
+        dtype = self.dtype
         new_caches, link_rows = [], []
         # The vertical stack's input is the image shifted down: row r holds image row r − 1.
-        incoming = tf.pad(previous_row[:, None], [[0, 0], [0, 0], [half, half], [0, 0]])
-        for block, cache in zip(self.blocks, vertical_caches):
+        incoming = previous_row[:, None]  # (B, 1, W, in)
+        for block, cache, half in zip(self.blocks, vertical_caches, self.halves):
+            incoming = tf.pad(incoming, [[0, 0], [0, 0], [half, half], [0, 0]])
             cache = tf.concat([cache[:, 1:], incoming], axis=1)  # (B, half + 1, W + 2h, in)
             new_caches.append(cache)
             v = block.vertical_conv.convolve(cache)  # (B, 1, W, 2p)
@@ -188,7 +191,7 @@ class _CachedPass:
             if block.is_conditional:
                 link = link + self.condition_bias(block.horizontal_condition, row)
             link_rows.append(link[:, 0])  # (B, W, 2p)
-            incoming = tf.pad(gated_activation(v), [[0, 0], [0, 0], [half, half], [0, 0]])
+            incoming = gated_activation(v)  # (B, 1, W, p)
         return link_rows, new_caches
 
     # --- The horizontal stack: one pixel -------------------------------------------
@@ -282,7 +285,8 @@ class _CachedPass:
             [1, 0, 2],
         )  # (W, B, Σ 2p), each layer's columns group by group
         windows = [
-            tf.tile(-offset[None], [self.batch, self.half]) for offset in self.offsets
+            tf.tile(-offset[None], [self.batch, half])
+            for offset, half in zip(self.offsets, self.halves)
         ]  # (B, half·in): x = 0 left of the image
 
         def column_step(column, windows, row_values, logits_array):
@@ -306,8 +310,8 @@ class _CachedPass:
         batch, height, width, channels = self.batch, self.height, self.width, self.channels
         hooks = (draw_pixel, draw_subpixel)
         vertical_caches = [
-            tf.zeros([batch, self.half + 1, width + 2 * self.half, c], self.dtype)
-            for c in self.in_channels
+            tf.zeros([batch, half + 1, width + 2 * half, c], self.dtype)
+            for c, half in zip(self.in_channels, self.halves)
         ]
         logits_array = tf.TensorArray(
             tf.float32,

@@ -10,7 +10,7 @@ from typing import Optional, Protocol, Sequence, Tuple, runtime_checkable
 # What every gated block of the model must have (see `layers.gated_block.GatedBlock`).
 BLOCK_ATTRIBUTES = (
     "vertical_conv", "horizontal_conv", "vertical_to_horizontal", "horizontal_output",
-    "is_conditional", "residual",
+    "is_conditional", "residual", "kernel_size",
 )  # fmt: skip
 
 
