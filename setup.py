@@ -33,5 +33,9 @@ setuptools.setup(
         # Benchmark-only peers: tfd.PixelCNN needs TensorFlow Probability with tf-keras;
         # benchmarks/compression.py compares with WebP lossless (Pillow).
         "benchmarks": ["tensorflow-probability>=0.25", "tf-keras>=2.21,<2.22", "pillow>=10"],
+        # export/client.py --protocol=grpc: PredictRequest / PredictionService protos and a
+        # gRPC channel. tensorflow-serving-api 2.21 requires tensorflow>=2.21,<3 (our pin
+        # holds), grpcio and protobuf>=6.31.1,<8.
+        "serving": ["tensorflow-serving-api>=2.21,<2.22", "grpcio>=1.24.3,<2"],
     },
 )

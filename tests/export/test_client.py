@@ -1,19 +1,24 @@
-"""export/client.py builds bodies whose names and shapes are the signatures' inputs."""
+"""export/client.py builds bodies whose names and shapes are the signatures' inputs, and
+shows the server's message when a request fails."""
 
-import importlib.util
-import pathlib
+import contextlib
+import http.server
+import json
+import re
+import socket
+import subprocess
+import sys
+import threading
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import tf_pixelcnn as tpc
+from tests.export.client_module import CLIENT_PATH, load_client
 from tests.serving.test_export_saved_model import serve
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("client", ROOT / "export" / "client.py")
-client = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(client)
+client = load_client()
 
 
 def columns(body):
@@ -149,3 +154,112 @@ def test_sample_given_bodies_match_the_exported_signature(tmp_path):
     np.testing.assert_array_equal(response["outputs"]["images"], expected)
     with pytest.raises(ValueError, match="needs --auxiliary_npy"):
         client.build_inputs("sample_given", 2, seed=0)
+
+
+class AnsweringHandler(http.server.BaseHTTPRequestHandler):
+    """Records each POST (path, JSON body) and answers the server's fixed (status, bytes)."""
+
+    def do_POST(self):
+        length = int(self.headers["Content-Length"])
+        self.server.received.append((self.path, json.loads(self.rfile.read(length))))
+        status, payload = self.server.answer
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        del args  # quiet
+
+
+@contextlib.contextmanager
+def rest_server(status: int, answer):
+    """A local HTTP server on a free port answering every POST with `status` and `answer`
+    (a dict sent as JSON, or raw bytes); yields (address, received requests)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AnsweringHandler)
+    server.answer = (status, answer if isinstance(answer, bytes) else json.dumps(answer).encode())
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server.received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+# TF Serving's answer to a bad request: HTTP 400 and {"error": TensorFlow's message}.
+MESSAGE = "assertion failed: [labels must be in [0, num_classes=2); received] [0 5]"
+
+
+@pytest.mark.parametrize(
+    "status, answer, expected",
+    [
+        (400, {"error": MESSAGE}, rf"HTTP 400 from .*:predict: {re.escape(MESSAGE)}"),
+        (200, {"error": MESSAGE}, r"answered an error: .*labels must be in"),
+        (503, b"<html>upstream unavailable</html>", r"HTTP 503 .*upstream unavailable"),
+        (200, b"not json", r"answered something other than JSON: b'not json'"),
+    ],
+)
+def test_rest_failures_raise_the_servers_message(status, answer, expected):
+    body = client.request_body(client.build_inputs("sample", 2, seed=1, labels=[0, 5]), "sample")
+    with (
+        rest_server(status, answer) as (address, received),
+        pytest.raises(client.ServerError, match=expected),
+    ):
+        client.predict(address, "digits", body, timeout=30)
+    assert received == [("/v1/models/digits:predict", body)]
+
+
+def test_rest_versions_labels_and_unreachable_server():
+    body = {"signature_name": "log_prob", "inputs": {"images": [[[[0]]]]}}
+    answer = {"outputs": {"log_prob": [-1.5], "bits_per_dim": [2.2]}}
+    with rest_server(200, answer) as (address, received):
+        assert client.predict(address, "digits", body, timeout=30, version=3) == answer
+    assert received == [("/v1/models/digits/versions/3:predict", body)]
+    with rest_server(200, answer) as (address, received):
+        client.predict(address, "digits", body, timeout=30, label="canary")
+    assert received == [("/v1/models/digits/labels/canary:predict", body)]
+    with pytest.raises(ValueError, match="not both. Received: version=3, label=canary"):
+        client.predict(address, "digits", body, timeout=30, version=3, label="canary")
+    with socket.socket() as probe:  # a port that nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(client.ServerError, match=f"Could not reach http://127.0.0.1:{port}/v1"):
+        client.predict(f"http://127.0.0.1:{port}", "digits", body, timeout=30)
+
+
+def run_client(address, tmp_path, *flags):
+    """export/client.py (REST: no TensorFlow in the process) asking `address` for 2 samples."""
+    return subprocess.run(
+        [sys.executable, str(CLIENT_PATH), f"--server={address}", "--model_name=digits",
+         "--signature=sample", "--labels=0,1", f"--output_dir={tmp_path / 'out'}", *flags],
+        check=False, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("status", [400, 200])
+def test_command_line_exits_1_with_the_servers_message(status, tmp_path):
+    with rest_server(status, {"error": MESSAGE}) as (address, _):
+        result = run_client(address, tmp_path)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert MESSAGE in result.stderr, result.stderr[-3000:]
+    assert result.stderr.startswith("error: "), result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_command_line_writes_the_served_samples(tmp_path):
+    images = np.random.default_rng(2).integers(0, 256, (2, 3, 4, 1)).astype(np.uint8)
+    answer = {"predictions": [{"images": image.tolist()} for image in images]}
+    with rest_server(200, answer) as (address, received):
+        result = run_client(address, tmp_path, "--model_version=2", "--seed=5")
+    assert result.returncode == 0, result.stderr[-3000:]
+    ((path, body),) = received
+    assert path == "/v1/models/digits/versions/2:predict"
+    assert body["instances"] == [{"seed": [5, 0], "labels": 0}, {"seed": [5, 1], "labels": 1}]
+    for i, image in enumerate(images):
+        png = tf.io.decode_png(tf.io.read_file(str(tmp_path / "out" / f"sample_{i}.png")))
+        np.testing.assert_array_equal(png.numpy(), image)
