@@ -121,6 +121,15 @@ def test_bad_requests_return_the_servers_status_and_message(served):
         client.predict_grpc(address, "digits", inputs, "sample", label="beta", timeout=60)
     with pytest.raises(client.ServerError, match="INVALID_ARGUMENT.*'encode' not found"):
         client.predict_grpc(address, "digits", inputs, "encode", timeout=60)
+    wrong_dtype = {"seed": np.zeros((2, 2), np.int64), "labels": np.zeros(2, np.int32)}
+    with pytest.raises(
+        client.ServerError, match="'seed' of 'sample' expects int32. Received: int64"
+    ):
+        client.predict_grpc(address, "digits", wrong_dtype, "sample", timeout=60)
+    with pytest.raises(
+        client.ServerError, match=r"takes inputs \['labels', 'seed'\]. Received: \['seed'\]"
+    ):
+        client.predict_grpc(address, "digits", {"seed": inputs["seed"]}, "sample", timeout=60)
     with pytest.raises(ValueError, match="host:port, no scheme. Received: server=http://x:1"):
         client.predict_grpc("http://x:1", "digits", inputs, "sample")
 
