@@ -6,7 +6,7 @@
         --input='/tmp/codes/*.tpcz' --output=/tmp/decoded      # -> /tmp/decoded/<name>.png
     python launch/compress.py --model=model.keras --input=... --output=...
 
-Every image becomes its own file (`tf_pixelcnn.compression`: a 48-byte header, then about
+Every image becomes its own file (`tf_pixelcnn.compression`: a 49-byte header, then about
 −log2 p(image) bits). Class-conditional models (the demo's) take `--label`, the same both
 ways. PNG values are quantised to the model's levels as the training data are, and
 decompressed images are written with level ℓ at round(ℓ·255/(L−1))
@@ -16,10 +16,15 @@ the model has levels would lose information in that quantisation: it is refused,
 `--allow_lossy_quantization` (then the tool says how many values changed). Images must
 have the model's height, width and channels (a grayscale model takes an RGB PNG whose
 three channels are equal).
+
+A flag error prints the usage; an error in the data (a file that does not match the
+model, a corrupted .tpcz) prints one line naming the file and exits with status 1.
 """
 
 import glob
 import os
+import sys
+from typing import NoReturn
 
 from absl import app
 from absl import flags
@@ -60,12 +65,21 @@ _LOSSY = flags.DEFINE_bool(
 SUFFIX = ".tpcz"
 
 
+def fail(message: str) -> NoReturn:
+    """An error in the data, not in the flags: one line on stderr, exit status 1."""
+    sys.exit(f"compress.py: error: {' '.join(message.split())}")
+
+
 def load_model():
     if (_MODEL.value is None) == (_WORKDIR.value is None):
         raise app.UsageError("Give exactly one of --model (.keras) and --workdir.")
-    if _MODEL.value is not None:
-        return keras.saving.load_model(_MODEL.value)
-    return workdir_model.restore_from_workdir(_WORKDIR.value, _CHECKPOINT.value)
+    try:
+        if _MODEL.value is not None:
+            return keras.saving.load_model(_MODEL.value)
+        return workdir_model.restore_from_workdir(_WORKDIR.value, _CHECKPOINT.value)
+    except (ValueError, OSError, tf.errors.OpError) as error:
+        source = _MODEL.value or _WORKDIR.value
+        fail(f"cannot load a model from {source}: {type(error).__name__}: {error}")
 
 
 def condition_for(model):
@@ -93,7 +107,8 @@ def condition_for(model):
 def output_paths(inputs, suffix):
     names = [os.path.splitext(os.path.basename(p))[0] + suffix for p in inputs]
     if len(set(names)) != len(names):
-        raise app.UsageError("Input files with the same name would overwrite each other.")
+        same = sorted({name for name in names if names.count(name) > 1})
+        fail(f"input files with the same name would overwrite each other: {same}.")
     tf.io.gfile.makedirs(_OUTPUT.value)
     return [os.path.join(_OUTPUT.value, name) for name in names]
 
@@ -105,7 +120,7 @@ def main(argv):
         raise app.UsageError("Give --input (a glob) and --output (a directory).")
     inputs = sorted(glob.glob(_INPUT.value))
     if not inputs:
-        raise app.UsageError(f"No files match --input={_INPUT.value!r}.")
+        fail(f"no files match --input={_INPUT.value!r}.")
     model = load_model()
     condition = condition_for(model)
     height, width, channels = model.image_shape
@@ -114,11 +129,16 @@ def main(argv):
     coded, source = 0, 0
     outputs = output_paths(inputs, ".png" if _DECOMPRESS.value else SUFFIX)
     for step, (path, output) in enumerate(zip(inputs, outputs), start=1):
-        with tf.io.gfile.GFile(path, "rb") as f:
-            data = f.read()
         try:
+            with tf.io.gfile.GFile(path, "rb") as f:
+                data = f.read()
             if _DECOMPRESS.value:
                 images = compression.decompress(model, data, condition)
+                if len(images) != 1:
+                    raise ValueError(
+                        f"holds a batch of {len(images)} images; this tool writes one PNG "
+                        "per file (decompress it with tpc.compression.decompress)."
+                    )
                 write_png(output, levels_to_png_values(images[0], model.num_levels))
                 coded += len(data)
             else:
@@ -131,8 +151,10 @@ def main(argv):
                 with tf.io.gfile.GFile(output, "wb") as f:
                     f.write(packed)
                 coded += len(packed)
-        except ValueError as error:
-            raise app.UsageError(str(error)) from error
+        except (ValueError, tf.errors.OpError) as error:  # the file's data, not the flags
+            message = error.message if isinstance(error, tf.errors.OpError) else str(error)
+            done = f" ({step - 1} files before it were written)" if step > 1 else ""
+            fail(f"{path}: {message.removeprefix(f'{path}: ')}{done}")
         source += len(data)
         progress.update(step, **{"bits/dim": 8 * coded / (step * dims)})
     kind = "decompressed" if _DECOMPRESS.value else "compressed"

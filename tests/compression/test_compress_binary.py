@@ -57,3 +57,33 @@ def test_pngs_round_trip_through_the_binary_and_lossy_ones_are_named(tmp_path):
     for name, pixels in originals.items():
         back = tf.io.decode_png(tf.io.read_file(str(decoded / f"{name}.png"))).numpy()
         np.testing.assert_array_equal(back, pixels)
+
+
+def test_data_errors_print_one_line_not_the_usage(tmp_path):
+    """The probe: every error printed the whole --help first. A corrupted .tpcz and a glob
+    that matches nothing are data errors: one line naming the file, exit status 1."""
+    model = tpc.GatedPixelCNN((4, 5, 1), num_layers=2, filters=4, kernel_size=3, num_levels=16)
+    model.save(tmp_path / "model.keras")
+    codes = tmp_path / "codes"
+    codes.mkdir()
+    images = np.random.default_rng(1).integers(0, 16, (1, 4, 5, 1))
+    data = bytearray(tpc.compression.compress(model, images))
+    (codes / "a.tpcz").write_bytes(bytes(data))
+    data[7] ^= 0x01  # batch 1 -> 257 (the probe flipped byte 9: 16,777,217 images)
+    (codes / "b.tpcz").write_bytes(bytes(data))
+    keras_file = f"--model={tmp_path / 'model.keras'}"
+    output = f"--output={tmp_path / 'decoded'}"
+
+    result = run(keras_file, "--decompress", f"--input={codes}/*.tpcz", output)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr[-3000:]
+    assert lines[0].startswith(f"compress.py: error: {codes / 'b.tpcz'}: Corrupted data")
+    assert "batch=257" in lines[0] and "(1 files before it were written)" in lines[0]
+    assert os.listdir(tmp_path / "decoded") == ["a.png"]
+
+    result = run(keras_file, f"--input={tmp_path}/none/*.png", output)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"compress.py: error: no files match --input='{tmp_path}/none/*.png'."
+    )

@@ -166,7 +166,7 @@ def test_a_wrong_model_condition_or_corrupted_data_is_rejected():
         compression.decompress(model, data[:-1], condition)
     corrupted = bytearray(data)
     corrupted[header_lib.SIZE + 2] ^= 0x10
-    with pytest.raises(compression.CompressedDataError, match="corrupted"):
+    with pytest.raises(compression.CompressedDataError, match="Corrupted data"):
         compression.decompress(model, bytes(corrupted), condition)
     version = bytearray(data)
     version[4] = 99

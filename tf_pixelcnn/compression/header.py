@@ -2,11 +2,18 @@
 
     magic "TPCZ" | format version | model kind | batch | H | W | C | num_levels |
     config digest (8 bytes) | weights digest (8 bytes) | CRC-32 of the condition |
-    CRC-32 of the images | bytes of side information (the auto-encoder's codes)
+    CRC-32 of the images | bytes of side information (the auto-encoder's codes) |
+    CRC-32 of everything else (the fields before it, the side information, the coded words)
 
-little-endian, 48 bytes. The digests tell a model of another configuration from one of
+little-endian, `SIZE` = 49 bytes. The last CRC is checked before any field is used: a
+corrupted or missing byte anywhere is reported before anything sized by the header (the
+batch) is allocated. The digests tell a model of another configuration from one of
 the same configuration with other weights; the image CRC catches a decode that went wrong
-(corrupted data, or a model that computes differently) instead of returning garbage.
+(a model that computes differently) instead of returning garbage.
+
+Format 1 (45 bytes) had no CRC of the header and payload: one flipped bit of its batch
+could make the decoder allocate millions of images. It is refused with a message saying
+how to convert it.
 """
 
 import dataclasses
@@ -14,13 +21,16 @@ import hashlib
 import json
 import struct
 import zlib
+from typing import Tuple
 
 import numpy as np
 
 MAGIC = b"TPCZ"
-FORMAT_VERSION = 1
-_LAYOUT = struct.Struct("<4sBBIHHBH8s8sIII")
-SIZE = _LAYOUT.size
+FORMAT_VERSION = 2
+_FIELDS = struct.Struct("<4sBBIHHBH8s8sIII")  # everything before the data CRC
+_DATA_CRC = struct.Struct("<I")
+SIZE = _FIELDS.size + _DATA_CRC.size
+_VERSION_OFFSET = len(MAGIC)
 
 MODEL_KINDS = ("GatedPixelCNN", "GrayscalePixelCNN", "PyramidPixelCNN", "PixelCNNAutoencoder")
 
@@ -41,34 +51,90 @@ class Header:
     images_crc: int
     side_bytes: int = 0
 
-    def pack(self) -> bytes:
+    def seal(self, body: bytes) -> bytes:
+        """The compressed data: this header, sealed by the CRC-32 of its fields and of
+        `body` (the side information, then the coded words), followed by `body`."""
         height, width, channels = self.image_shape
-        return _LAYOUT.pack(
+        fields = _FIELDS.pack(
             MAGIC, FORMAT_VERSION, MODEL_KINDS.index(self.model_kind), self.batch, height,
             width, channels, self.num_levels, self.config_digest, self.weights_digest,
             self.condition_crc, self.images_crc, self.side_bytes,
         )  # fmt: skip
+        return fields + _DATA_CRC.pack(zlib.crc32(body, zlib.crc32(fields))) + body
 
     @classmethod
-    def unpack(cls, data: bytes) -> "Header":
-        if len(data) < SIZE or data[:4] != MAGIC:
+    def unpack(cls, data: memoryview) -> Tuple["Header", memoryview]:
+        """`(header, body)` of compressed data, checked against the data itself: the
+        magic bytes, the version, the lengths the fields give, then the CRC-32 of all.
+
+        Raises:
+            CompressedDataError: naming the field, the value read and what was expected.
+        """
+        if data[: len(MAGIC)] != MAGIC:
             raise CompressedDataError(
                 f"Not tf_pixelcnn compressed data: expected the magic bytes {MAGIC!r} and a "
                 f"{SIZE}-byte header. Received: {len(data)} bytes starting {bytes(data[:8])!r}."
             )
-        fields = _LAYOUT.unpack(bytes(data[:SIZE]))
-        version, kind = fields[1], fields[2]
+        version = data[_VERSION_OFFSET] if len(data) > _VERSION_OFFSET else None
         if version != FORMAT_VERSION:
+            raise CompressedDataError(_version_message(version))
+        if len(data) < SIZE:
             raise CompressedDataError(
-                f"Compressed data of format version {version}; this tf_pixelcnn reads version "
-                f"{FORMAT_VERSION}."
+                f"Truncated data: {len(data)} bytes, expected at least the {SIZE}-byte header."
             )
-        if kind >= len(MODEL_KINDS):
-            raise CompressedDataError(f"Unknown model kind {kind} in the header (corrupted?).")
-        return cls(
+        fields = _FIELDS.unpack(data[: _FIELDS.size])
+        (stored_crc,) = _DATA_CRC.unpack(data[_FIELDS.size : SIZE])
+        body = data[SIZE:]
+        side_bytes = fields[12]
+        if side_bytes > len(body):
+            raise CompressedDataError(
+                f"Header field side_bytes={side_bytes}, but only {len(body)} bytes follow the "
+                f"{SIZE}-byte header (truncated or corrupted data)."
+            )
+        if (len(body) - side_bytes) % 4:
+            raise CompressedDataError(
+                f"The coded part must be whole 32-bit words. Received: "
+                f"{len(body) - side_bytes} bytes after side_bytes={side_bytes} bytes of side "
+                "information (truncated data?)."
+            )
+        computed = zlib.crc32(body, zlib.crc32(data[: _FIELDS.size]))
+        if computed != stored_crc:
+            raise CompressedDataError(
+                f"Corrupted data: the CRC-32 of its header and {len(body)} following bytes is "
+                f"{computed:#010x}, the header's data_crc field says {stored_crc:#010x}. The "
+                f"header reads model_kind={_kind_name(fields[2])}, batch={fields[3]}, "
+                f"image_shape={tuple(fields[4:7])}, num_levels={fields[7]}, "
+                f"side_bytes={side_bytes}; one of these, or a byte after the header, changed."
+            )
+        kind = fields[2]
+        if kind >= len(MODEL_KINDS):  # intact data of a newer tf_pixelcnn
+            raise CompressedDataError(
+                f"Header field model_kind={kind}; this tf_pixelcnn knows 0 to "
+                f"{len(MODEL_KINDS) - 1} ({', '.join(MODEL_KINDS)})."
+            )
+        header = cls(
             MODEL_KINDS[kind], fields[3], tuple(fields[4:7]), fields[7], fields[8], fields[9],
-            fields[10], fields[11], fields[12],
+            fields[10], fields[11], side_bytes,
         )  # fmt: skip
+        return header, body
+
+
+def _kind_name(kind: int):
+    return MODEL_KINDS[kind] if kind < len(MODEL_KINDS) else kind
+
+
+def _version_message(version) -> str:
+    if version == 1:
+        return (
+            "Compressed data of format version 1, which has no CRC of its header and payload "
+            f"(a corrupted batch field could exhaust memory); this tf_pixelcnn reads version "
+            f"{FORMAT_VERSION}. Decompress it with the tf_pixelcnn that wrote it (commit "
+            "765f432 or earlier) and compress the images again."
+        )
+    return (
+        f"Compressed data of format version {version}; this tf_pixelcnn reads version "
+        f"{FORMAT_VERSION} (data of a newer tf_pixelcnn, or a corrupted header)."
+    )
 
 
 def config_digest(model) -> bytes:

@@ -44,11 +44,11 @@ from tf_pixelcnn.compression import header as header_lib
 from tf_pixelcnn.compression.coded_pass import coded_pass, condition_spec
 from tf_pixelcnn.compression.handlers import CodingHandler, SymbolStream
 from tf_pixelcnn.compression.header import CompressedDataError, Header
-from tf_pixelcnn.utils.float32_copy import float32_copy
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.grayscale_pixel_cnn import GrayscalePixelCNN
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
 from tf_pixelcnn.models.pyramid_pixel_cnn import PyramidPixelCNN
+from tf_pixelcnn.utils.float32_copy import float32_copy
 
 
 def compress(model, images, condition=None) -> bytes:
@@ -89,48 +89,55 @@ def compress(model, images, condition=None) -> bytes:
         header_lib.crc(None if kind == "PixelCNNAutoencoder" else condition),
         header_lib.crc(images), len(side),
     )  # fmt: skip
-    return header.pack() + side + stream.compressed().tobytes()
+    return header.seal(side + stream.compressed().tobytes())
 
 
 def decompress(model, data: bytes, condition=None) -> np.ndarray:
     """The images of `compress(model, images, condition)`, `int32 [batch, H, W, C]`.
 
+    Every header field is checked against the data (lengths, CRC-32 of the header and
+    payload), the model and the condition before anything sized by the header is
+    allocated; the decoded images are checked against their CRC.
+
     Raises:
         CompressedDataError (a ValueError): data of another format, model or condition,
-            or corrupted data (the decoded images' CRC differs), with what was found.
+            or corrupted data, naming the field, the value read and what was expected.
     """
     kind = _model_kind(model)
-    data = memoryview(bytes(data))
-    header = Header.unpack(data)
+    header, body = Header.unpack(memoryview(bytes(data)))
     _check_model(model, kind, header)
     batch = header.batch
-    start = header_lib.SIZE
+    side, payload = body[: header.side_bytes], body[header.side_bytes :]
     if kind == "PixelCNNAutoencoder":
-        side = data[start : start + header.side_bytes]
-        start += header.side_bytes
-        dim = model.bottleneck_dim
         if condition is not None:
             raise ValueError("A PixelCNNAutoencoder's data carries its codes: give no condition.")
+        dim = model.bottleneck_dim
         if len(side) != 4 * batch * dim:
             raise CompressedDataError(
-                f"Expected {4 * batch * dim} bytes of codes for {batch} images of a "
-                f"bottleneck of {dim}. Received: {len(side)} (truncated data?)."
+                f"Header fields side_bytes={len(side)}, batch={batch}: expected "
+                f"{4 * batch * dim} bytes of float32 codes for {batch} images of a bottleneck "
+                f"of {dim}."
             )
         condition = np.frombuffer(side, np.float32).reshape(batch, dim)
     else:
+        if len(side):
+            raise CompressedDataError(
+                f"Header field side_bytes={len(side)}; a {kind} has no side information "
+                "(expected 0)."
+            )
         condition = _checked_condition(model, condition, kind)
+        if condition is not None and len(condition) != batch:
+            raise CompressedDataError(
+                f"Header field batch={batch}, but the condition has {len(condition)} rows: "
+                "give decompress the labels or vectors the images were compressed with."
+            )
         if header_lib.crc(condition) != header.condition_crc:
             raise CompressedDataError(
-                "The condition differs from the one the images were compressed with (CRC "
-                f"{header_lib.crc(condition):#010x}, expected {header.condition_crc:#010x}): "
-                "give decompress the same labels or vectors as compress."
+                "The condition differs from the one the images were compressed with (its "
+                f"CRC {header_lib.crc(condition):#010x}, header field condition_crc="
+                f"{header.condition_crc:#010x}): give decompress the same labels or vectors "
+                "as compress."
             )
-    payload = data[start:]
-    if len(payload) % 4:
-        raise CompressedDataError(
-            f"The coded part must be whole 32-bit words. Received: {len(payload)} bytes "
-            "(truncated data?)."
-        )
     stream = SymbolStream(np.frombuffer(payload, np.uint32).copy())
     try:
         images = _run_passes(model, kind, stream, batch, condition, truth=None)
@@ -140,9 +147,9 @@ def decompress(model, data: bytes, condition=None) -> np.ndarray:
         ) from error
     if header_lib.crc(images) != header.images_crc:
         raise CompressedDataError(
-            "The decoded images do not match the CRC in the header: the data is corrupted, "
-            "or this model computes other probabilities than the one that compressed them "
-            "(another platform or TensorFlow build)."
+            "The decoded images do not match the header field images_crc, though the data "
+            "passed its CRC: this model computes other probabilities than the one that "
+            "compressed them (another platform or TensorFlow build)."
         )
     return images
 
@@ -181,8 +188,7 @@ def _checked_condition(model, condition, kind):
     if kind != "GatedPixelCNN":
         if condition is not None:
             raise ValueError(
-                f"A {kind} takes no condition. Received a condition of shape "
-                f"{np.shape(condition)}."
+                f"A {kind} takes no condition. Received a condition of shape {np.shape(condition)}."
             )
         return None
     spec = condition_spec(model)
@@ -195,28 +201,30 @@ def _checked_condition(model, condition, kind):
 
 
 def _check_model(model, kind, header: Header) -> None:
+    """The header's model fields against `model` (kind, shape, levels, digests)."""
     if header.model_kind != kind:
         raise CompressedDataError(
-            f"The data was compressed with a {header.model_kind}. Received a {kind}."
+            f"The data was compressed with a {header.model_kind} (header field model_kind). "
+            f"Received a {kind}."
         )
     shape, levels = tuple(model.image_shape), model.num_levels
     if header.image_shape != shape or header.num_levels != levels:
         raise CompressedDataError(
             f"The data holds images of shape {header.image_shape} with "
-            f"{header.num_levels} levels. Received a model of image_shape={shape}, "
-            f"num_levels={levels}."
+            f"{header.num_levels} levels (header fields height, width, channels, "
+            f"num_levels). Received a model of image_shape={shape}, num_levels={levels}."
         )
     if header.config_digest != header_lib.config_digest(model):
         raise CompressedDataError(
-            f"The data was compressed with a {kind} of another configuration (config "
-            f"digest {header.config_digest.hex()}, this model's "
+            f"The data was compressed with a {kind} of another configuration (header field "
+            f"config_digest={header.config_digest.hex()}, this model's "
             f"{header_lib.config_digest(model).hex()})."
         )
     if header.weights_digest != header_lib.weights_digest(model):
         raise CompressedDataError(
             f"The data was compressed with a {kind} of the same configuration but other "
-            f"weights (weights digest {header.weights_digest.hex()}, this model's "
-            f"{header_lib.weights_digest(model).hex()}): load the same checkpoint."
+            f"weights (header field weights_digest={header.weights_digest.hex()}, this "
+            f"model's {header_lib.weights_digest(model).hex()}): load the same checkpoint."
         )
 
 
