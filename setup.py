@@ -31,8 +31,14 @@ setuptools.setup(
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3.5", "scipy>=1.11"],
         # Benchmark-only peers: tfd.PixelCNN needs TensorFlow Probability with tf-keras;
-        # benchmarks/compression.py compares with WebP lossless (Pillow).
-        "benchmarks": ["tensorflow-probability>=0.25", "tf-keras>=2.21,<2.22", "pillow>=10"],
+        # benchmarks/compression.py compares with WebP lossless (Pillow);
+        # benchmarks/quality.py tests on photographs shipped in scikit-image's wheel.
+        "benchmarks": [
+            "tensorflow-probability>=0.25",
+            "tf-keras>=2.21,<2.22",
+            "pillow>=10",
+            "scikit-image>=0.22",
+        ],
         # export/client.py --protocol=grpc: PredictRequest / PredictionService protos and a
         # gRPC channel. tensorflow-serving-api 2.21 requires tensorflow>=2.21,<3 (our pin
         # holds), grpcio and protobuf>=6.31.1,<8.
