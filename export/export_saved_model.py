@@ -8,7 +8,10 @@
 
 The model comes from a workdir (`model.json` and its newest checkpoint), a named
 checkpoint, or a `.keras` file. Writes `export_base/<version>/` atomically (the next
-version by default) and prints its path.
+free version by default) and prints its path. A published version is never replaced
+without --overwrite, not even by another export running at the same time: the second
+gets the next version, or, with the same --version, fails naming it. Requests carry at
+most --max_batch images (default 64; 0 for no limit).
 """
 
 import os
@@ -24,6 +27,7 @@ with console.quiet_tensorflow_import():
     import keras
 
     import tf_pixelcnn as tpc
+    from tf_pixelcnn.serving.export_saved_model import DEFAULT_MAX_BATCH
     from tf_pixelcnn.training import workdir_model
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training workdir (model.json, checkpoints/).")
@@ -36,7 +40,13 @@ _EXPORT_BASE = flags.DEFINE_string(
     "export_base", None, "TF Serving's model base path.", required=True
 )
 _VERSION = flags.DEFINE_integer("version", None, "Version number (default: the next one).")
-_MAX_BATCH = flags.DEFINE_integer("max_batch", None, "Largest batch a request may carry.")
+_MAX_BATCH = flags.DEFINE_integer(
+    "max_batch",
+    DEFAULT_MAX_BATCH,
+    "Largest batch a request may carry (larger: InvalidArgument); 0 for no limit, which "
+    "lets one request exhaust the server's memory.",
+    lower_bound=0,
+)
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing version.")
 
 
@@ -60,13 +70,16 @@ def main(argv):
         model = load_model()
     except FileNotFoundError as error:
         raise app.UsageError(str(error)) from error
-    path = tpc.serving.export_saved_model(
-        model,
-        _EXPORT_BASE.value,
-        version=_VERSION.value,
-        max_batch=_MAX_BATCH.value,
-        overwrite=_OVERWRITE.value,
-    )
+    try:
+        path = tpc.serving.export_saved_model(
+            model,
+            _EXPORT_BASE.value,
+            version=_VERSION.value,
+            max_batch=_MAX_BATCH.value or None,
+            overwrite=_OVERWRITE.value,
+        )
+    except (FileExistsError, ValueError) as error:
+        sys.exit(f"export_saved_model.py: {error}")
     print(f"exported {path}")
 
 

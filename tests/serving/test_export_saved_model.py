@@ -328,3 +328,55 @@ def test_unsupported_model_is_named():
 
     with pytest.raises(ValueError, match="Received: Sequential"):
         tpc.serving.export_saved_model(keras.Sequential(), "/tmp/never")
+
+
+def test_racing_exports_to_one_base_keep_both_models(tmp_path, monkeypatch):
+    """Issue 19 §1.1's probe: a second export starts while the first is still writing;
+    both used to pick version 1 and the later one replaced the other. Now neither is lost."""
+    import threading
+
+    export_module = importlib.import_module("tf_pixelcnn.serving.export_saved_model")
+    writing, published = threading.Event(), threading.Event()
+
+    def fake_archive(directory, models, endpoints, description):  # no tracing: fast
+        if threading.current_thread().name == "first":
+            writing.set()
+            assert published.wait(60)  # the second export publishes meanwhile
+        with open(os.path.join(directory, "saved_model.pb"), "w") as f:
+            f.write(threading.current_thread().name)
+
+    monkeypatch.setattr(export_module, "write_archive", fake_archive)
+    model, base, paths = make_model("unconditional"), tmp_path / "export", {}
+
+    def export():
+        paths[threading.current_thread().name] = tpc.serving.export_saved_model(model, str(base))
+
+    first = threading.Thread(target=export, name="first")
+    first.start()
+    assert writing.wait(60)
+    second = threading.Thread(target=export, name="second")
+    second.start()
+    second.join(60)
+    published.set()
+    first.join(60)
+    assert paths == {"second": str(base / "1"), "first": str(base / "2")}
+    assert sorted(os.listdir(base)) == ["1", "2"]
+    assert (base / "1" / "saved_model.pb").read_text() == "second"
+    assert (base / "2" / "saved_model.pb").read_text() == "first"
+    with pytest.raises(FileExistsError, match=r"Version 2 already exists.*versions: \[1, 2\]"):
+        tpc.serving.export_saved_model(model, str(base), version=2)
+
+
+def test_default_max_batch_is_bounded(tmp_path):
+    """Issue 19 §1.8: an export without max_batch rejects a batch above 64."""
+    model = make_model("unconditional")
+    path = tpc.serving.export_saved_model(model, str(tmp_path / "export"))
+    metadata = json.loads((pathlib.Path(path) / "assets.extra" / "tf_pixelcnn.json").read_text())
+    assert metadata["max_batch"] == 64
+    log_prob = tf.saved_model.load(path).signatures["log_prob"]
+    images = np.zeros((65, *SHAPE), np.uint8)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at most max_batch=64"):
+        log_prob(images=images)
+    assert log_prob(images=images[:64])["log_prob"].shape == (64,)
+    with pytest.raises(ValueError, match="max_batch=0"):
+        tpc.serving.export_saved_model(model, str(tmp_path / "never"), max_batch=0)

@@ -13,6 +13,9 @@ from tf_pixelcnn.serving import signatures
 from tf_pixelcnn.serving import versioned_directory
 
 METADATA_FILE = "tf_pixelcnn.json"
+# Largest request batch by default (as config.export.max_batch): an unbounded batch lets
+# one request allocate without limit (200,000 images took 4.8 GB).
+DEFAULT_MAX_BATCH = 64
 
 
 def model_metadata(model, signature_names, max_batch: Optional[int]) -> dict:
@@ -47,7 +50,7 @@ def export_saved_model(
     model,
     export_base: str,
     version: Optional[int] = None,
-    max_batch: Optional[int] = None,
+    max_batch: Optional[int] = DEFAULT_MAX_BATCH,
     overwrite: bool = False,
 ) -> str:
     """Writes `model` as `export_base/<version>/`, a SavedModel that TF Serving loads.
@@ -65,20 +68,31 @@ def export_saved_model(
             `PixelCNN`, `PixelCNNAutoencoder`, `GrayscalePixelCNN` or `PyramidPixelCNN`.
         export_base: the directory TF Serving's `--model_base_path` points at, on any
             filesystem TensorFlow supports (`gs://...`: see `versioned_directory`).
-        version: a positive integer; by default one more than the newest version.
-        max_batch: requests with a larger batch fail with `InvalidArgument`.
-        overwrite: replace an existing `version` (otherwise that is an error).
+        version: a positive integer; by default the next free version when the export
+            is published (exports racing to one base get different versions).
+        max_batch: the largest batch a request may carry (default 64); a larger batch
+            fails with `InvalidArgument`. None accepts any batch, so one request can
+            exhaust the server's memory.
+        overwrite: replace an existing `version` (otherwise `FileExistsError`, also when
+            another export publishes that version first).
 
     Returns:
         The path of the new version. It appears atomically (written to a hidden directory
-        next to it, then renamed); a failed export leaves no version behind.
+        next to it, then published in one step that also checks the version is free: see
+        `versioned_directory`); a failed export leaves no version behind.
 
     Example:
         >>> path = tpc.serving.export_saved_model(model, "/tmp/models/digits")  # .../1
     """
+    if max_batch is not None and (
+        isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1
+    ):
+        raise ValueError(
+            f"max_batch must be a positive integer or None (no limit). "
+            f"Received: max_batch={max_batch!r}."
+        )
     model = float32_copy(model)  # served in float32 whatever the training policy
     endpoints = signatures.endpoints(model, max_batch)
-    version = versioned_directory.resolve_version(export_base, version)
 
     def write(directory: str) -> None:
         description = model_metadata(model, ["serving_default", *endpoints], max_batch)
