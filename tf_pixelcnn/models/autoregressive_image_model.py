@@ -304,6 +304,23 @@ class AutoregressiveImageModel(keras.Model):
         logits = self(images, condition=condition, training=training)
         return categorical.log_prob_from_logits(logits, images)
 
+    def pixel_log_prob(self, images, condition=None, training=False) -> tf.Tensor:
+        """log p of every sub-pixel in nats, `float32 [B, H, W, C]` (a logistic-mixture
+        `GatedPixelCNN`: of every pixel, `[B, H, W]`)."""
+        logits = self(images, condition=condition, training=training)
+        return categorical.pixel_log_prob_from_logits(logits, images)
+
+    def log_prob_map(self, images, condition=None, training=False) -> tf.Tensor:
+        """log p of every pixel (its sub-pixels together) in nats, `float32 [B, H, W]`;
+        summed over H and W it is `log_prob` (e.g. a heat map of where the bits go)."""
+        pixel = self.pixel_log_prob(images, condition=condition, training=training)
+        return tf.reduce_sum(pixel, axis=tf.range(3, tf.rank(pixel)))
+
+    def auxiliary_picture(self, images) -> Optional[tf.Tensor]:
+        """None: x̂ of auxiliary-variable models (`AuxiliaryVariableModel`); none here."""
+        del images
+        return None
+
     def build_condition_network(self):
         if self.image_condition_network is not None:
             build_once(self.image_condition_network, (None, *self.condition_image_shape))

@@ -4,7 +4,7 @@ results.json. Every path goes through `tf.io.gfile`: any filesystem TensorFlow s
 import json
 import math
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, NamedTuple, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -32,31 +32,41 @@ def write_results(workdir: str, results: Dict[str, Any]) -> str:
     return write_text(os.path.join(workdir, RESULTS_FILE), json.dumps(results, indent=2))
 
 
-def sample_picture(model, num_samples: int, seed, num_levels: int, test_batch=None) -> np.ndarray:
-    """A PNG-ready grid: one row per class (up to 10) of class-conditional models; test
-    images over their reconstructions for auto-encoders (`test_batch`); else a square."""
+class SamplePicture(NamedTuple):
+    """What a run shows of its model: `images` (int `[N, H, W, C]`), `columns` of them
+    per row, and `kind`: "samples", or "reconstructions" (auto-encoders)."""
+
+    images: np.ndarray
+    columns: int
+    kind: str
+
+
+def sample_images(model, num_samples: int, seed, test_batch=None) -> SamplePicture:
+    """One row per class (up to 10) of class-conditional models; test images over their
+    reconstructions for auto-encoders (`test_batch`); else a square of samples."""
     if hasattr(model, "reconstruct"):
         images = test_batch["image"]
         picture = np.concatenate([images.numpy(), model.reconstruct(images, seed).numpy()])
-        columns = len(images)
-    elif getattr(model, "num_classes", None):
+        return SamplePicture(picture, len(images), "reconstructions")
+    if getattr(model, "num_classes", None):
         classes = min(model.num_classes, 10)
         columns = max(num_samples // classes, 1)
         labels = np.repeat(np.arange(classes, dtype=np.int32), columns)
-        picture = sample(model, condition=labels, seed=seed).numpy()
-    else:
-        picture = sample(model, num_samples=num_samples, seed=seed).numpy()
-        columns = int(math.ceil(math.sqrt(num_samples)))
-    zoom = 4 if picture.shape[1] <= 16 else 2
-    return image_grid(picture, num_levels, columns=columns, zoom=zoom)
+        return SamplePicture(sample(model, condition=labels, seed=seed).numpy(), columns, "samples")
+    picture = sample(model, num_samples=num_samples, seed=seed).numpy()
+    return SamplePicture(picture, int(math.ceil(math.sqrt(num_samples))), "samples")
 
 
-def write_samples(workdir: str, step: int, grid: np.ndarray, writer) -> str:
-    """`workdir/samples/step_<step>.png` and a TensorBoard image summary."""
-    path = write_png(os.path.join(workdir, "samples", f"step_{step:08d}.png"), grid)
-    with writer.as_default(step=step):
-        tf.summary.image("samples", grid[None], max_outputs=1)
-    return path
+def picture_grid(images, columns: int, num_levels: int) -> np.ndarray:
+    """A PNG-ready `uint8` grid of integer images `[N, H, W, C]`, enlarged 4× (H ≤ 16)
+    or 2×."""
+    zoom = 4 if np.shape(images)[1] <= 16 else 2
+    return image_grid(images, num_levels, columns=columns, zoom=zoom)
+
+
+def write_samples(workdir: str, step: int, grid: np.ndarray) -> str:
+    """`workdir/samples/step_<step>.png` (TensorBoard: `summaries.write_sample_images`)."""
+    return write_png(os.path.join(workdir, "samples", f"step_{step:08d}.png"), grid)
 
 
 def final_model(workdir: str, checkpoint: str):

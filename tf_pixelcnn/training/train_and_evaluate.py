@@ -30,7 +30,7 @@ from typing import Any, Dict, Mapping, Optional
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn.training import experiment, run_outputs
+from tf_pixelcnn.training import experiment, run_outputs, summaries
 from tf_pixelcnn.training.best_checkpoint import BEST_DIRECTORY, BestCheckpoint, read_best
 from tf_pixelcnn.training.distributed_steps import make_distributed_train_step
 from tf_pixelcnn.training.strategies import make_strategy
@@ -311,6 +311,8 @@ class _Trainer:
                 tf.summary.scalar(f"{prefix}bits_per_dim", bits)
                 for name, value in run.factor_bits.items():
                     tf.summary.scalar(f"{prefix}bits_per_dim/{name}", value)
+            if run.chief:  # the per-pixel map of the split's first records
+                summaries.write_split_map(self.writers["eval"], step, run, split)
         parts = "".join(f", {name} {value:.4f}" for name, value in run.factor_bits.items())
         self.say(f"step {step}: {split} bits/dim {bits:.4f}{parts}")
         return bits
@@ -333,11 +335,11 @@ class _Trainer:
         test_batch = None
         if hasattr(run.model, "reconstruct"):
             test_batch = run.local_batch("test", num_samples)
-        seed = (int(run.config["seed"]), step)
-        grid = run_outputs.sample_picture(
-            run.model, num_samples, seed, run.data_config["num_levels"], test_batch
-        )
-        return run_outputs.write_samples(run.workdir, step, grid, self.writers["eval"])
+        seed, levels = (int(run.config["seed"]), step), int(run.data_config["num_levels"])
+        picture = run_outputs.sample_images(run.model, num_samples, seed, test_batch)
+        grid = run_outputs.picture_grid(picture.images, picture.columns, levels)
+        summaries.write_sample_images(self.writers["eval"], step, run.model, picture, grid, levels)
+        return run_outputs.write_samples(run.workdir, step, grid)
 
     def _finish(self, start_step: int, timing: Dict, best: Optional[BestCheckpoint]) -> Dict:
         """Final evaluation(s), samples, model.keras, export and results.json (last)."""
@@ -369,6 +371,9 @@ class _Trainer:
                 run_outputs.write_final_model(
                     run.workdir, selected, run.config.get("export", {}), self.say
                 )
+            )
+            summaries.write_run_summary(
+                self.writers["eval"], step, run.config, results, run.workdir
             )
             run_outputs.write_results(run.workdir, results)
         return results
