@@ -30,6 +30,9 @@ Models (stored parameters are counted and must agree within 15% per comparison):
   `benchmarks` extra), `--tfd_resnets`, `--tfd_hierarchies`, `--tfd_filters`, the same
   mixture size, dropout `--tfd_dropout`.
 
+Each test set is scored with the trained weights and with the slowest of the weight
+averages `--polyak_decays` (the library's `WeightAverage`, updated after every step):
+with a constant learning rate the last weights are a noisy sample; the average is not.
 Seconds per training step are timed after training, all models interleaved in
 `--timing_rounds` rounds of `--timed_steps` steps (the median round): the machine's load
 moves every model alike. Each run is cached in `<output_dir>/quality_runs/` (a later
@@ -393,14 +396,20 @@ def check_parameters(results: dict[str, dict], model: str, peer: str) -> str | N
 
 def main_comparison(budgets: list[int], data) -> None:
     results = {name: cached_run(run_config(name), budgets, data) for name in _MODELS.value}
-    test_names = list(data[1])
+    # Each test set with the trained weights, then with the slowest weight average (the
+    # last weights of a constant-rate run are noisy; their average is not).
+    columns = []
+    for test in data[1]:
+        columns.append(test)
+        if _POLYAK.value:
+            columns.append(f"{test} polyak {max(float(d) for d in _POLYAK.value)}")
     seconds = {}
     if _TIMING_ROUNDS.value:
         seconds = time_steps([run_config(name) for name in _MODELS.value], data[0])
     rows, lines = [], []
-    header = " | ".join(f"{name} bits/dim" for name in test_names)
+    header = " | ".join(f"{column} bits/dim" for column in columns)
     lines += [f"| model | stored params | steps | {header} | s/step |",
-              "|---|---|---|" + "---|" * len(test_names) + "---|"]  # fmt: skip
+              "|---|---|---|" + "---|" * len(columns) + "---|"]  # fmt: skip
     for name, result in results.items():
         for steps in budgets:
             evaluation = evaluation_at(result, steps)
@@ -409,7 +418,7 @@ def main_comparison(budgets: list[int], data) -> None:
                        config=result["config"],
                        **{k: v for k, v in evaluation.items() if k != "steps"})  # fmt: skip
             rows.append(row)
-            cells = " | ".join(f"{evaluation[t]:.3f}" for t in test_names)
+            cells = " | ".join(f"{evaluation[c]:.3f}" for c in columns)
             timing = f"{seconds[name]:.3f}" if name in seconds else "—"
             lines.append(f"| {MODEL_LABELS[name]} | {result['parameters']:,} | {steps:,} | "
                          f"{cells} | {timing} |")  # fmt: skip
@@ -422,9 +431,9 @@ def main_comparison(budgets: list[int], data) -> None:
         for steps in budgets:
             mine, theirs = evaluation_at(results[model], steps), evaluation_at(results[peer], steps)
             cells = "; ".join(
-                f"{t}: {mine[t]:.3f} vs {theirs[t]:.3f} "
-                f"({percent_lower(mine[t], theirs[t]):+.1f}% lower)"
-                for t in test_names
+                f"{c}: {mine[c]:.3f} vs {theirs[c]:.3f} "
+                f"({percent_lower(mine[c], theirs[c]):+.1f}% lower)"
+                for c in columns
             )
             lines.append(f"- {model} vs {peer}, {steps:,} steps: {cells}")
         if model in seconds and peer in seconds:

@@ -15,8 +15,9 @@ ablation changes one thing:
 - initialisation: every residual block's output 1×1 at zero (each block starts as the
   identity); the head's last 1×1 at zero (uniform predictions at step 0);
 - learning rate: 1e-3 and 4e-3 (baseline 2e-3); 50 steps of linear warm-up;
-- Polyak averaging: the baseline run's weight averages (0.98 and 0.99, not debiased: the
-  library's `WeightAverage`) evaluated in place of its weights;
+- Polyak averaging: the baseline run's weight averages (`--polyak_decays` when it ran:
+  0.98 and 0.99, not debiased: the library's `WeightAverage`) evaluated in place of its
+  weights; the averages that every run evaluated are also columns of the table;
 - seed: the baseline with another seed (initial weights and batch order): the noise floor.
 
 Runs are shared with `quality.py` through `<output_dir>/quality_runs/`. Writes
@@ -67,7 +68,8 @@ def ablated_config(name: str) -> quality.RunConfig:
 
 
 def rows_of(name: str, result: dict, steps: int, test_names: list[str]) -> list[tuple]:
-    """(what, setting, params, {test: bpd}) of a run; the baseline adds its Polyak rows."""
+    """(what, setting, params, {column: bpd}, s/step) of a run; the baseline adds a row per
+    weight average it evaluated (its columns: the test sets)."""
     what, setting, _, _ = ABLATIONS[name]
     evaluation = quality.evaluation_at(result, steps)
     config = result["config"]
@@ -77,13 +79,14 @@ def rows_of(name: str, result: dict, steps: int, test_names: list[str]) -> list[
                    f"{kwargs['kernel_size']}, {kwargs['filters']} filters, head "
                    f"{kwargs['output_filters'] or kwargs['filters']}, "
                    f"Adam {config['learning_rate']:g}")  # fmt: skip
-    rows = [(what, setting, result["parameters"], {t: evaluation[t] for t in test_names},
-             evaluation["train_seconds_per_step"])]  # fmt: skip
-    if name == "baseline":
-        for decay in quality._POLYAK.value:
-            rows.append(("Polyak averaging", f"decay {float(decay)}", result["parameters"],
-                         {t: evaluation[f"{t} polyak {float(decay)}"] for t in test_names},
-                         evaluation["train_seconds_per_step"]))  # fmt: skip
+    seconds = evaluation["train_seconds_per_step"]
+    rows = [(what, setting, result["parameters"], evaluation, seconds)]
+    if name == "baseline":  # the weight averages its run evaluated
+        decays = [k.split(" polyak ")[1] for k in evaluation if k.startswith(f"{test_names[0]} ")]
+        for decay in decays:
+            averaged = {t: evaluation[f"{t} polyak {decay}"] for t in test_names}
+            rows.append(("Polyak averaging", f"decay {decay}", result["parameters"], averaged,
+                         seconds))  # fmt: skip
     return rows
 
 
@@ -96,17 +99,20 @@ def main(argv):
     unknown = sorted(set(names) - set(ABLATIONS))
     if unknown:
         raise ValueError(f"Unknown ablations {unknown}; expected some of {sorted(ABLATIONS)}.")
-    rows = []
-    for name in names:
-        result = quality.cached_run(ablated_config(name), [steps], data)
-        rows += rows_of(name, result, steps, test_names)
+    runs = [rows_of(n, quality.cached_run(ablated_config(n), [steps], data), steps, test_names)
+            for n in names]  # fmt: skip
+    # The test sets, then the weight averages every ablation run evaluated.
+    shared = set.intersection(*(set(rows[0][3]) for rows in runs))
+    columns = [c for t in test_names for c in sorted(shared) if c.split(" polyak ")[0] == t]
+    rows = [row for rows in runs for row in rows]
     reference = rows[0][3]
-    header = " | ".join(f"{t} bits/dim (Δ vs baseline)" for t in test_names)
+    header = " | ".join(f"{c} bits/dim (Δ vs baseline)" for c in columns)
     lines = [f"| ablation | setting | stored params | {header} | train s/step |",
-             "|---|---|---|" + "---|" * len(test_names) + "---|"]  # fmt: skip
+             "|---|---|---|" + "---|" * len(columns) + "---|"]  # fmt: skip
     for what, setting, parameters, bpd, seconds in rows:
         cells = " | ".join(
-            f"{bpd[t]:.3f} ({100 * (bpd[t] / reference[t] - 1):+.1f}%)" for t in test_names
+            f"{bpd[c]:.3f} ({100 * (bpd[c] / reference[c] - 1):+.1f}%)" if c in bpd else "—"
+            for c in columns
         )
         lines.append(f"| {what} | {setting} | {parameters:,} | {cells} | {seconds:.3f} |")
     lines.append(
@@ -115,7 +121,7 @@ def main(argv):
         "varies between runs); one run per row, one machine (CPU)."
     )
     json_rows = [dict(ablation=w, setting=s, parameters=p, seconds_per_step=sec, steps=steps,
-                      **{f"{t} bits/dim": b[t] for t in test_names})
+                      **{f"{c} bits/dim": b[c] for c in columns if c in b})
                  for w, s, p, b, sec in rows]  # fmt: skip
     write_report(quality._OUTPUT_DIR.value, "quality_ablations", json_rows, "\n".join(lines))
 
