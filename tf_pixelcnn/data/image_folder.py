@@ -19,13 +19,6 @@ from typing import List, Optional, Tuple
 import tensorflow as tf
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
-# The formats' first bytes, to say what a file that does not decode claimed to be.
-_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"GIF8", "GIF"),
-    (b"BM", "BMP"),
-)
 
 
 def list_image_folder(root: str, split: str) -> Tuple[List[str], Optional[List[int]], List[str]]:
@@ -99,30 +92,35 @@ def decode_image_file(path: tf.Tensor, channels: int) -> tf.Tensor:
     stored = tf.shape(image)[2]
     has_alpha = tf.equal(stored % 2, 0)  # gray + alpha, RGBA
     colour = image[:, :, : stored - tf.cast(has_alpha, tf.int32)]  # (h, w, 1 or 3)
-    opaque = tf.reduce_all(tf.equal(image[:, :, -1:], 255))  # True for (0, 0, 0)
+    opaque = tf.reduce_all(tf.equal(image[:, :, -1:], 255))
+    # Few ops, and messages of constant strings, the path and a size (tf.debugging.Assert
+    # then needs no tf.cond): for a small image, each op costs about as much as decoding.
+    checks = [
+        _assert(
+            tf.size(image) > 0, path, "does not decode as a PNG, JPEG, GIF or BMP image: "
+            "empty, truncated, corrupt or another format. Its size in bytes:",
+            tf.strings.length(contents),
+        ),
+        _assert(
+            tf.logical_or(tf.logical_not(has_alpha), opaque), path, "has transparent pixels "
+            "(alpha below 255); the model has no alpha channel: flatten the image onto a "
+            "background first.",
+        ),
+    ]  # fmt: skip
     if channels == 3:
         converted = tf.tile(colour, [1, 1, 3 // tf.maximum(tf.shape(colour)[2], 1)])
-        lossless = tf.constant(True)
     else:
         converted = colour[:, :, :1]
-        lossless = tf.reduce_all(tf.equal(colour, converted))
-    checks = [
-        _check(tf.size(image) > 0, path, _why_not_decoded(contents)),
-        _check(
-            tf.logical_or(tf.logical_not(has_alpha), opaque),
-            path,
-            "has transparent pixels (alpha below 255); the model has no alpha channel: "
-            "flatten the image onto a background first.",
-        ),
-        _check(
-            lossless,
-            path,
-            "is a colour image (R, G, B differ) and the folder is read with 1 channel.",
-        ),
-    ]
+        same = tf.reduce_all(tf.equal(colour, converted))
+        checks.append(_assert(same, path, "is a colour image; expected 1 channel (R = G = B)."))
     with tf.control_dependencies(checks):
         converted = tf.identity(converted)
     return tf.ensure_shape(converted, [None, None, channels])
+
+
+def _assert(condition: tf.Tensor, path: tf.Tensor, *problem) -> tf.Operation:
+    """Fails with "[Image folder file] [<path>] [<problem>...]" unless `condition`."""
+    return tf.debugging.Assert(condition, ["Image folder file", path, *problem])
 
 
 def _decoded_or_empty(contents: tf.Tensor) -> tf.Tensor:
@@ -136,30 +134,6 @@ def _decoded_or_empty(contents: tf.Tensor) -> tf.Tensor:
     )
     fallback = tf.data.Dataset.from_tensors(tf.zeros([0, 0, 0], tf.uint8))
     return decoded.concatenate(fallback).take(1).get_single_element()
-
-
-def _why_not_decoded(contents: tf.Tensor) -> tf.Tensor:
-    """Why a file did not decode, from its size and first bytes (a string scalar)."""
-    size = tf.strings.length(contents)
-    reason = tf.constant(
-        "is not a PNG, JPEG, GIF or BMP image: it starts with none of their signatures."
-    )
-    for signature, name in _SIGNATURES:
-        matches = tf.equal(tf.strings.substr(contents, 0, len(signature)), signature)
-        reason = tf.where(
-            matches,
-            tf.strings.join(
-                ["starts like a ", name, " file but does not decode (", tf.strings.as_string(size),
-                 " bytes: truncated or corrupt)."]
-            ),
-            reason,
-        )  # fmt: skip
-    return tf.where(tf.equal(size, 0), "is empty (0 bytes); expected an image.", reason)
-
-
-def _check(condition: tf.Tensor, path: tf.Tensor, problem) -> tf.Operation:
-    message = tf.strings.join(["Image folder file ", path, " ", problem])
-    return tf.debugging.Assert(condition, [message])
 
 
 def _refuse_empty_label_folder(label_dir: str) -> None:
