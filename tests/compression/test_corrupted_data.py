@@ -131,13 +131,25 @@ def test_fields_are_checked_against_the_model_and_condition_before_decoding(deco
     assert decoder_calls == []
 
 
-def test_format_1_data_is_refused_with_how_to_convert_it(probe, decoder_calls):
-    """Format 1 (45-byte header, no CRC of header and payload): the probe's own file,
-    batch bit flipped, is refused instead of decoded."""
-    model, _, data = probe
+def test_format_1_data_decodes_and_its_flipped_batch_is_refused(probe, decoder_calls):
+    """Format 1 (45-byte header, no CRC of header and payload, written before format 2)
+    still decodes; the probe's flip of its batch field is refused by the format-1 batch
+    bound before the decoder starts."""
+    model, images, data = probe
     fields = struct.unpack("<4sBBIHHBH8s8sIII", data[:45])
     version_1 = struct.pack("<4sBBIHHBH8s8sIII", fields[0], 1, *fields[2:])
-    version_1 = flipped(version_1 + data[header_lib.SIZE :], BATCH_OFFSET + 3, 0x01)
-    message = refusal(model, version_1)
-    assert "format version 1, which has no CRC" in message and "765f432" in message
+    version_1 += data[header_lib.SIZE :]
+    message = refusal(model, flipped(version_1, BATCH_OFFSET + 3, 0x01))
+    assert "batch=16777217 of format-1 data (no CRC)" in message
     assert decoder_calls == []
+    header, body = header_lib.Header.unpack(memoryview(version_1))
+    assert header.format_version == 1 and header.batch == 1
+    assert bytes(body) == data[header_lib.SIZE :]  # the same coded words
+
+
+def test_format_1_data_decodes(probe):
+    model, images, data = probe
+    fields = struct.unpack("<4sBBIHHBH8s8sIII", data[:45])
+    version_1 = struct.pack("<4sBBIHHBH8s8sIII", fields[0], 1, *fields[2:])
+    version_1 += data[header_lib.SIZE :]
+    np.testing.assert_array_equal(compression.decompress(model, version_1), images)

@@ -1,6 +1,8 @@
 """Files saved by earlier code still load, with the same weights and log p.
 
-The fixtures (`fixtures/make_fixtures.py`) were written before `checked_condition` and
+The `.tpcz` fixtures were written by commit 765f432 (compressed-data format 1) from the
+`.keras` fixtures and their images. The other fixtures (`fixtures/make_fixtures.py`) were
+written before `checked_condition` and
 the `spatial_condition_network` / `image_condition_network` properties existed: a
 `.keras` file and a `tf.train.Checkpoint` of a GatedPixelCNN with s = m(h) and of a
 GrayscalePixelCNN (s = f_w(x̂) in its colour model), and their log p on fixed images.
@@ -83,3 +85,16 @@ def test_weights_keep_their_paths_shapes_and_order(name):
     entry = ORDERED[name]
     model = getattr(tpc, entry["class"])(**entry["kwargs"], name=name)
     assert [[w.path, list(w.shape)] for w in model.weights] == entry["weights"]
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_data_compressed_by_the_earlier_format_decodes(name):
+    """`{name}_format1.tpcz`: the fixture images compressed by commit 765f432 (format 1,
+    45-byte header without a CRC) decode to the same images with today's code."""
+    model = keras.saving.load_model(FIXTURES / f"{name}.keras")
+    data = (FIXTURES / f"{name}_format1.tpcz").read_bytes()
+    assert data[4] == 1  # the format-version byte
+    condition_file = FIXTURES / f"{name}_condition.npy"
+    condition = np.load(condition_file) if condition_file.exists() else None
+    decoded = tpc.compression.decompress(model, data, condition=condition)
+    np.testing.assert_array_equal(decoded, np.load(FIXTURES / f"{name}_images.npy"))

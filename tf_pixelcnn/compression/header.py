@@ -11,9 +11,11 @@ batch) is allocated. The digests tell a model of another configuration from one 
 the same configuration with other weights; the image CRC catches a decode that went wrong
 (a model that computes differently) instead of returning garbage.
 
-Format 1 (45 bytes) had no CRC of the header and payload: one flipped bit of its batch
-could make the decoder allocate millions of images. It is refused with a message saying
-how to convert it.
+Format 1 (45 bytes, written before the data CRC existed) is still read: its fields are
+checked against the data's length, the model and the condition like format 2's, and,
+having no CRC, its batch is also bounded where nothing else checks it (no condition, no
+side information): at most `LEGACY_MAX_SUBPIXELS` sub-pixels, so a corrupted batch field
+is refused instead of allocating millions of images.
 """
 
 import dataclasses
@@ -27,9 +29,14 @@ import numpy as np
 
 MAGIC = b"TPCZ"
 FORMAT_VERSION = 2
+LEGACY_FORMAT_VERSION = 1
+# Format 1's batch, where no condition or side information checks it: batch·H·W·C at
+# most this (2^24 sub-pixels: 64 MiB of int32 images; e.g. 5,461 CIFAR-size images).
+LEGACY_MAX_SUBPIXELS = 2**24
 _FIELDS = struct.Struct("<4sBBIHHBH8s8sIII")  # everything before the data CRC
 _DATA_CRC = struct.Struct("<I")
 SIZE = _FIELDS.size + _DATA_CRC.size
+LEGACY_SIZE = _FIELDS.size  # format 1: the fields alone
 _VERSION_OFFSET = len(MAGIC)
 
 MODEL_KINDS = ("GatedPixelCNN", "GrayscalePixelCNN", "PyramidPixelCNN", "PixelCNNAutoencoder")
@@ -50,6 +57,7 @@ class Header:
     condition_crc: int
     images_crc: int
     side_bytes: int = 0
+    format_version: int = FORMAT_VERSION
 
     def seal(self, body: bytes) -> bytes:
         """The compressed data: this header, sealed by the CRC-32 of its fields and of
@@ -76,20 +84,21 @@ class Header:
                 f"{SIZE}-byte header. Received: {len(data)} bytes starting {bytes(data[:8])!r}."
             )
         version = data[_VERSION_OFFSET] if len(data) > _VERSION_OFFSET else None
-        if version != FORMAT_VERSION:
+        if version not in (FORMAT_VERSION, LEGACY_FORMAT_VERSION):
             raise CompressedDataError(_version_message(version))
-        if len(data) < SIZE:
+        size = SIZE if version == FORMAT_VERSION else LEGACY_SIZE
+        if len(data) < size:
             raise CompressedDataError(
-                f"Truncated data: {len(data)} bytes, expected at least the {SIZE}-byte header."
+                f"Truncated data: {len(data)} bytes, expected at least the {size}-byte header "
+                f"of format version {version}."
             )
         fields = _FIELDS.unpack(data[: _FIELDS.size])
-        (stored_crc,) = _DATA_CRC.unpack(data[_FIELDS.size : SIZE])
-        body = data[SIZE:]
+        body = data[size:]
         side_bytes = fields[12]
         if side_bytes > len(body):
             raise CompressedDataError(
                 f"Header field side_bytes={side_bytes}, but only {len(body)} bytes follow the "
-                f"{SIZE}-byte header (truncated or corrupted data)."
+                f"{size}-byte header (truncated or corrupted data)."
             )
         if (len(body) - side_bytes) % 4:
             raise CompressedDataError(
@@ -97,15 +106,8 @@ class Header:
                 f"{len(body) - side_bytes} bytes after side_bytes={side_bytes} bytes of side "
                 "information (truncated data?)."
             )
-        computed = zlib.crc32(body, zlib.crc32(data[: _FIELDS.size]))
-        if computed != stored_crc:
-            raise CompressedDataError(
-                f"Corrupted data: the CRC-32 of its header and {len(body)} following bytes is "
-                f"{computed:#010x}, the header's data_crc field says {stored_crc:#010x}. The "
-                f"header reads model_kind={_kind_name(fields[2])}, batch={fields[3]}, "
-                f"image_shape={tuple(fields[4:7])}, num_levels={fields[7]}, "
-                f"side_bytes={side_bytes}; one of these, or a byte after the header, changed."
-            )
+        if version == FORMAT_VERSION:
+            _check_data_crc(data, fields, body)
         kind = fields[2]
         if kind >= len(MODEL_KINDS):  # intact data of a newer tf_pixelcnn
             raise CompressedDataError(
@@ -114,9 +116,38 @@ class Header:
             )
         header = cls(
             MODEL_KINDS[kind], fields[3], tuple(fields[4:7]), fields[7], fields[8], fields[9],
-            fields[10], fields[11], side_bytes,
+            fields[10], fields[11], side_bytes, version,
         )  # fmt: skip
         return header, body
+
+    def check_legacy_batch(self) -> None:
+        """Format 1 has no CRC: where nothing else checks its batch (no condition, no side
+        information), refuse one of more than `LEGACY_MAX_SUBPIXELS` sub-pixels."""
+        if self.format_version != LEGACY_FORMAT_VERSION:
+            return
+        subpixels = self.batch * int(np.prod(self.image_shape))
+        if subpixels > LEGACY_MAX_SUBPIXELS:
+            raise CompressedDataError(
+                f"Header field batch={self.batch} of format-1 data (no CRC) would decode "
+                f"{subpixels} sub-pixels, more than {LEGACY_MAX_SUBPIXELS}: the field is "
+                "probably corrupted. (Format 1 cannot prove it; data compressed now carries a "
+                "CRC.)"
+            )
+
+
+def _check_data_crc(data: memoryview, fields, body: memoryview) -> None:
+    """Format 2: the CRC-32 of the header's fields and the body against its data_crc."""
+    (stored_crc,) = _DATA_CRC.unpack(data[_FIELDS.size : SIZE])
+    side_bytes = fields[12]
+    computed = zlib.crc32(body, zlib.crc32(data[: _FIELDS.size]))
+    if computed != stored_crc:
+        raise CompressedDataError(
+            f"Corrupted data: the CRC-32 of its header and {len(body)} following bytes is "
+            f"{computed:#010x}, the header's data_crc field says {stored_crc:#010x}. The "
+            f"header reads model_kind={_kind_name(fields[2])}, batch={fields[3]}, "
+            f"image_shape={tuple(fields[4:7])}, num_levels={fields[7]}, "
+            f"side_bytes={side_bytes}; one of these, or a byte after the header, changed."
+        )
 
 
 def _kind_name(kind: int):
@@ -124,16 +155,10 @@ def _kind_name(kind: int):
 
 
 def _version_message(version) -> str:
-    if version == 1:
-        return (
-            "Compressed data of format version 1, which has no CRC of its header and payload "
-            f"(a corrupted batch field could exhaust memory); this tf_pixelcnn reads version "
-            f"{FORMAT_VERSION}. Decompress it with the tf_pixelcnn that wrote it (commit "
-            "765f432 or earlier) and compress the images again."
-        )
     return (
-        f"Compressed data of format version {version}; this tf_pixelcnn reads version "
-        f"{FORMAT_VERSION} (data of a newer tf_pixelcnn, or a corrupted header)."
+        f"Compressed data of format version {version}; this tf_pixelcnn reads versions "
+        f"{LEGACY_FORMAT_VERSION} and {FORMAT_VERSION} (data of a newer tf_pixelcnn, or a "
+        "corrupted header)."
     )
 
 

@@ -138,6 +138,8 @@ def decompress(model, data: bytes, condition=None) -> np.ndarray:
                 f"{header.condition_crc:#010x}): give decompress the same labels or vectors "
                 "as compress."
             )
+    if condition is None:
+        header.check_legacy_batch()  # format 1: nothing else bounds its batch
     stream = SymbolStream(np.frombuffer(payload, np.uint32).copy())
     try:
         images = _run_passes(model, kind, stream, batch, condition, truth=None)
@@ -156,7 +158,8 @@ def decompress(model, data: bytes, condition=None) -> np.ndarray:
 
 def coded_bits(data: bytes) -> int:
     """Bits of the compressed data without the header (side information included)."""
-    return 8 * (len(data) - header_lib.SIZE)
+    legacy = len(data) > 4 and data[4] == header_lib.LEGACY_FORMAT_VERSION
+    return 8 * (len(data) - (header_lib.LEGACY_SIZE if legacy else header_lib.SIZE))
 
 
 # --- Model kinds --------------------------------------------------------------------------
