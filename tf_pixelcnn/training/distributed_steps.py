@@ -11,8 +11,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn.distributions import categorical
 from tf_pixelcnn.utils.float32_copy import float32_copy
+from tf_pixelcnn.training.loss import bits_per_dim_loss, bits_per_dim_of
 from tf_pixelcnn.training.weight_average import WeightAverage
 
 
@@ -48,16 +48,9 @@ def trained_variables(model, factors: Optional[Sequence[str]]) -> List[tf.Variab
 
 
 def _bits_per_dim(model, batch, training: bool, factors=None) -> tf.Tensor:
-    if factors:  # −Σ of the trained factors' log-likelihoods, per dimension of x
-        log_probs = model.factor_log_probs(batch["image"], training=training, factors=factors)
-        log_prob = tf.add_n([log_probs[name] for name in factors])  # only these run
-        return categorical.bits_per_dim(log_prob, model.image_shape)
-    condition = batch_condition(model, batch)
-    if condition is None:
-        log_prob = model.log_prob(batch["image"], training=training)
-    else:
-        log_prob = model.log_prob(batch["image"], condition=condition, training=training)
-    return categorical.bits_per_dim(log_prob, model.image_shape)  # [b]
+    """`[b]` bits/dim of a replica's batch: the one loss (`training.loss`)."""
+    condition = None if factors else batch_condition(model, batch)
+    return bits_per_dim_loss(model, batch["image"], condition, training, factors)
 
 
 def make_distributed_train_step(
@@ -172,8 +165,8 @@ def make_distributed_eval_step(model, strategy: tf.distribute.Strategy) -> Calla
     def replica_step(batch):
         weight = batch["weight"]
         if hasattr(model, "factor_log_probs"):
-            log_probs = model.factor_log_probs(batch["image"])
-            bits = categorical.bits_per_dim(tf.add_n(list(log_probs.values())), model.image_shape)
+            log_probs = model.factor_log_probs(batch["image"])  # once: the loss and the report
+            bits = bits_per_dim_of(log_probs, model.image_shape)
             reported = model.report_bits_per_dim(log_probs)
         else:
             bits, reported = _bits_per_dim(model, batch, training=False), {}

@@ -5,7 +5,7 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn.distributions import categorical
+from tf_pixelcnn.training.loss import bits_per_dim_loss
 
 
 def make_train_step(
@@ -13,8 +13,8 @@ def make_train_step(
 ) -> Callable:
     """Returns a compiled `step(images, condition=None) -> mean bits/dim of the batch`.
 
-    The loss is −log p(x) / (H·W·C·ln 2) averaged over the batch; gradients are applied
-    with `optimizer`. A loss-scaling optimizer (`keras.optimizers.LossScaleOptimizer`,
+    The loss is −log p(x) / (H·W·C·ln 2) averaged over the batch (`training.loss`);
+    gradients are applied with `optimizer`. A loss-scaling optimizer (`keras.optimizers.LossScaleOptimizer`,
     for mixed_float16) gets the gradients of its scaled loss, which it unscales.
     Works for `GatedPixelCNN`, `PixelCNN` (with or without condition) and
     `PixelCNNAutoencoder` (no condition: the code comes from the encoder).
@@ -27,11 +27,7 @@ def make_train_step(
     optimizer.build(model.trainable_variables)
 
     def loss_fn(images, condition):
-        if condition is None:
-            log_prob = model.log_prob(images, training=True)
-        else:
-            log_prob = model.log_prob(images, condition=condition, training=True)
-        return tf.reduce_mean(categorical.bits_per_dim(log_prob, model.image_shape))
+        return tf.reduce_mean(bits_per_dim_loss(model, images, condition, training=True))
 
     @tf.function(jit_compile=jit_compile, reduce_retracing=True)
     def step(images, condition=None):
