@@ -13,6 +13,7 @@ from tf_pixelcnn.distributions import categorical
 from tf_pixelcnn.layers.gated_block import shift_down
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
 from tf_pixelcnn.models import float32_copy
+from tf_pixelcnn.utils import private_api
 
 
 @pytest.fixture
@@ -79,12 +80,12 @@ def _outputs(model):
 def test_heads_are_float32_and_the_blocks_follow_the_policy(kind, mixed_policy):
     mixed_policy("mixed_bfloat16")
     model = MODELS[kind]()
-    layers = list(model._flatten_layers(include_self=False, recursive=True))
+    layers = private_api.all_layers(model)[1:]
     heads = [layer for layer in layers if isinstance(layer, PixelOutputHead)]
     assert heads, kind
     for head in heads:
         assert head.compute_dtype == "float32"
-        assert all(layer.compute_dtype == "float32" for layer in head._flatten_layers())
+        assert all(layer.compute_dtype == "float32" for layer in private_api.all_layers(head))
     body = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
     body += [layer for layer in layers if type(layer).__name__ == "GatedBlock"]
     assert body and all(layer.compute_dtype == "bfloat16" for layer in body)
@@ -143,7 +144,7 @@ def test_float32_copy_has_the_config_and_current_weights(mixed_policy):
     copy = float32_copy(model)
     assert type(copy) is type(model) and copy is not model
     assert copy.dtype_policy.name == "float32" and model.dtype_policy.name == "mixed_bfloat16"
-    assert all(layer.compute_dtype == "float32" for layer in copy._flatten_layers())
+    assert all(layer.compute_dtype == "float32" for layer in private_api.all_layers(copy))
     expected = {k: v for k, v in model.get_config().items() if k != "dtype"}
     assert {k: v for k, v in copy.get_config().items() if k != "dtype"} == expected
     for a, b in zip(copy.weights, model.weights):

@@ -25,9 +25,8 @@ limited to one intra-op thread, where the 1-row products are fast again.
 from typing import Callable, Optional
 
 import tensorflow as tf
-from tensorflow.python.eager import context
 
-SINGLE_THREADED_EXECUTOR = "SINGLE_THREADED_EXECUTOR"
+from tf_pixelcnn.utils.private_api import single_threaded_executor
 
 
 WIDE_MODEL_FILTERS = 128
@@ -99,7 +98,7 @@ class SamplerFunction:
     def __call__(self, *args, **kwargs):
         if not self.uses_single_threaded(*args):
             return self.default_function(*args, **kwargs)
-        with context.function_executor_type(SINGLE_THREADED_EXECUTOR):
+        with single_threaded_executor():
             return self.function(*args, **kwargs)
 
     def experimental_get_tracing_count(self) -> int:

@@ -5,17 +5,18 @@ import weakref
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.utils.private_api import all_layers
+
 # Model -> its float32 copy, dropped with the model (the copy holds no reference to it).
 _copies = weakref.WeakKeyDictionary()
 
 
 def is_float32(model: keras.layers.Layer) -> bool:
     """Whether `model` and every layer inside it compute and store in float32."""
-    layers = model._flatten_layers(include_self=True, recursive=True)
     return all(
         layer.dtype_policy.compute_dtype == "float32"
         and layer.dtype_policy.variable_dtype == "float32"
-        for layer in layers
+        for layer in all_layers(model)
     )
 
 
