@@ -171,12 +171,15 @@ class TrainingRun:
 def random_state_variables(model) -> list:
     """The states of the model's random generators (`keras.random.SeedGenerator`, e.g. of
     dropout layers): Keras keeps them out of `model.weights`, so `tf.train.Checkpoint`
-    would not save them and a resumed run would draw other dropout masks."""
-    states = []
-    for layer in model._flatten_layers(include_self=True, recursive=True):
-        for generator in getattr(layer, "_seed_generators", None) or []:
-            states.append(generator.state.value)  # the tf.Variable under the Keras one
-    return states
+    would not save them and a resumed run would draw other dropout masks. Keras 3 lists
+    them in `model.variables` (with the weights), so they are the variables that are not
+    weights."""
+    weights = {id(weight) for weight in model.weights}
+    return [
+        variable.value  # the tf.Variable under the Keras one
+        for variable in model.variables
+        if id(variable) not in weights
+    ]
 
 
 def _check_mixed_float16_replicas(train_config, strategy) -> None:
