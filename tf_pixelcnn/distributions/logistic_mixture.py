@@ -13,9 +13,19 @@ So every pixel's distribution sums to exactly 1 over all L^C values.
 
 Parameters per pixel, `num_parameters(K, C)` = K (1 + 2C + C(C-1)/2), laid out as
 `[logits (K), then per component k: means (C), log-scales (C), coupling (C(C-1)/2)]`.
+
+`LogisticMixture` is the distribution as an object (what `GatedPixelCNN.pixel_distribution`
+returns for a mixture output): its log-prob, its draw of a whole pixel from 1 + C uniform
+numbers, and the range coder's exact per-channel tables (`coded_pixel`) — all in this file.
 """
 
+import dataclasses
+from typing import Callable, List, Optional
+
+import numpy as np
 import tensorflow as tf
+
+from tf_pixelcnn.distributions.pixel_distribution import PixelDistribution, check_sizes
 
 MIN_LOG_SCALE = -7.0  # as PixelCNN++: scales below e^-7 ~ 1e-3 are clipped
 
@@ -51,8 +61,13 @@ def split_parameters(params: tf.Tensor, num_components: int, channels: int):
     return logits, means, log_scales, coupling
 
 
-def _coupled_means(means, coupling, x):
-    """mu'_kc = mu_kc + sum_{j<c} coupling_kcj x_j; x `[..., C]` scaled values."""
+def coupled_means(means, coupling, x) -> tf.Tensor:
+    """mu'_kc = mu_kc + sum_{j<c} coupling_kcj x_j of every channel, `[..., K, C]`.
+
+    Args:
+        means, coupling: `[..., K, C]` and `[..., K, C(C-1)/2]` (`split_parameters`).
+        x: `[..., C]`, the pixel's scaled values (`scale_values`).
+    """
     channels = means.shape[-1]
     columns = [
         coupled_mean(means, coupling, [x[..., None, j] for j in range(c)]) for c in range(channels)
@@ -97,7 +112,7 @@ def pixel_log_prob(
     channels = images.shape[-1]
     logits, means, log_scales, coupling = split_parameters(params, num_components, channels)
     x = scale_values(images, num_levels)  # (..., C)
-    means = _coupled_means(means, coupling, x)  # (..., K, C)
+    means = coupled_means(means, coupling, x)  # (..., K, C)
     log_p = log_interval_mass(means, log_scales, images, images, num_levels)  # (..., K, C)
     log_weights = tf.nn.log_softmax(logits, axis=-1)
     return tf.reduce_logsumexp(log_weights + tf.reduce_sum(log_p, axis=-1), axis=-1)
@@ -176,3 +191,152 @@ def sample_pixels(
         values.append(tf.cast(value, tf.int32))
         scaled.append(scale_values(value, num_levels))
     return tf.stack(values, axis=-1)
+
+
+def bin_masses(means, log_scales, num_levels: int) -> tf.Tensor:
+    """P(v) for every value v of discretized logistics, `float32 [B, K, L]` (edge bins open).
+
+    P(v) = σ(z_{v+1}) − σ(z_v) over the bin's scaled edges z (z_0 = −∞, z_L = +∞). A bin
+    below the mean takes the difference of two small CDF values, a bin above it the
+    difference of two small survival values σ(−z), so no bin loses its relative precision
+    to cancellation; one exp per edge (the sampler's cost, not a log-space table's). The
+    range coder's tables are built from these (`coded_pixel`): change nothing here without
+    a new compressed-data format, or files written before stop decoding.
+
+    Args:
+        means, log_scales: `[B, K]` (coupled means).
+    """
+    edges = tf.range(1, num_levels, dtype=tf.float32) * (2.0 / (num_levels - 1))
+    edges = edges - 1.0 - 1.0 / (num_levels - 1)  # (L − 1,): between bins v − 1 and v
+    z = (edges - means[..., None]) * tf.exp(-log_scales)[..., None]  # (B, K, L − 1)
+    z = tf.pad(z, [[0, 0], [0, 0], [1, 1]])  # (B, K, L + 1); the ends: below
+    first = tf.one_hot(0, num_levels + 1, on_value=-np.inf, off_value=0.0)
+    last = tf.one_hot(num_levels, num_levels + 1, on_value=np.inf, off_value=0.0)
+    z = z + first + last  # z_0 = −∞, z_L = +∞
+    small = tf.exp(-tf.abs(z))
+    large = 1.0 / (1.0 + small)  # max(σ(z), σ(−z))
+    small = small * large  # min(σ(z), σ(−z)): σ(z) below the mean, σ(−z) above
+    left, right = z[..., :-1], z[..., 1:]
+    below = small[..., 1:] - small[..., :-1]  # both edges below the mean: Δ CDF
+    above = small[..., :-1] - small[..., 1:]  # both above: Δ survival
+    straddling = large[..., 1:] - small[..., :-1]  # σ(z_{v+1}) − σ(z_v), z_v < 0 ≤ z_{v+1}
+    masses = tf.where(right < 0, below, tf.where(left >= 0, above, straddling))
+    return tf.maximum(masses, 0.0)
+
+
+def coded_pixel(
+    params: tf.Tensor,
+    num_components: int,
+    channels: int,
+    num_levels: int,
+    value_of: Callable[[int, tf.Tensor], tf.Tensor],
+    restrict: Optional[Callable[[tf.Tensor, List[tf.Tensor]], tf.Tensor]] = None,
+) -> tf.Tensor:
+    """A pixel's channels one after the other from their exact conditional tables.
+
+    The table of channel c is Σ_k w_k P_k(v | x_<c) for every value v (unnormalised,
+    `float32 [B, L]`): the component weights w after the earlier channels' values times
+    the discretized logistic of the coupled mean (`bin_masses`). The product of the
+    normalised tables over the channels is `pixel_log_prob`'s distribution.
+
+    Args:
+        params: `[B, P]` mixture parameters.
+        value_of: `value_of(channel, table [B, L]) -> int32 [B]`: the channel's value (the
+            true one when encoding, the decoded one when decoding).
+        restrict: `restrict(table, earlier_values) -> table`, or None: applied to every
+            table before `value_of` (the truncated mixture's intervals).
+
+    Returns:
+        `int32 [B, C]`, the values `value_of` returned.
+    """
+    logits, means, log_scales, coupling = split_parameters(params, num_components, channels)
+    log_weights = tf.nn.log_softmax(logits, axis=-1)  # (B, K)
+    values, scaled = [], []
+    for c in range(channels):
+        mean = coupled_mean(means, coupling, [x[..., None] for x in scaled])  # (B, K)
+        masses = bin_masses(mean, log_scales[..., c], num_levels)  # P_k(v | x_<c): (B, K, L)
+        weights = tf.exp(log_weights - tf.reduce_max(log_weights, axis=-1, keepdims=True))
+        table = tf.matmul(weights[:, None, :], masses)[:, 0]  # (B, L) ∝ p(v | x_<c)
+        if restrict is not None:
+            table = restrict(table, values)
+        value = value_of(c, table)  # (B,)
+        # The posterior over components given x_≤c (floored: a value in the far tail of
+        # every component leaves the weights as they were, the same way both directions).
+        mass = tf.gather(masses, value, axis=-1, batch_dims=1)  # (B, K)
+        log_weights = log_weights + tf.math.log(tf.maximum(mass, 1e-37))
+        values.append(value)
+        scaled.append(scale_values(value, num_levels))
+    return tf.stack(values, axis=-1)
+
+
+@dataclasses.dataclass(frozen=True)
+class LogisticMixture(PixelDistribution):
+    """A discretized mixture of `num_components` logistics over a whole pixel, with channel
+    coupling (the module's docstring has the maths).
+
+    Outputs per pixel: `num_parameters(K, C)`; random stream: 1 + C uniforms per pixel
+    (the component, then each channel's logistic).
+
+    Example:
+        >>> mixture = LogisticMixture(num_levels=256, channels=3, num_components=10)
+        >>> mixture.outputs_per_group, mixture.uniforms_per_pixel
+        (100, 4)
+    """
+
+    num_levels: int
+    channels: int
+    num_components: int
+
+    whole_pixel = True
+
+    def __post_init__(self):
+        check_sizes(
+            num_levels=self.num_levels, channels=self.channels, num_components=self.num_components
+        )
+
+    @property
+    def outputs_per_group(self) -> int:
+        return num_parameters(self.num_components, self.channels)
+
+    @property
+    def uniforms_per_pixel(self) -> int:
+        return 1 + self.channels
+
+    def log_prob(self, params: tf.Tensor, images: tf.Tensor) -> tf.Tensor:
+        """log P(pixel) of every pixel in nats, `float32 [...]` (channels jointly).
+
+        Args:
+            params: `[..., P]`.
+            images: integer `[..., C]` in `[0, num_levels)`.
+        """
+        images = tf.cast(images, tf.int32)
+        return pixel_log_prob(params, images, self.num_components, self.num_levels)
+
+    def draw(
+        self, params: tf.Tensor, uniform: tf.Tensor, log_scale_reduction=0.0, mode="sample"
+    ) -> tf.Tensor:
+        """Every pixel's values from `uniform` `[..., 1 + C]`, `int32 [..., C]`
+        (`sample_pixels`: `log_scale_reduction`, `mode` "sample" or "map")."""
+        return sample_pixels(
+            params, uniform, self.num_components, self.channels, self.num_levels,
+            log_scale_reduction=log_scale_reduction, mode=mode,
+        )  # fmt: skip
+
+    def coded_pixel(self, params: tf.Tensor, value_of) -> tf.Tensor:
+        """The range coder's pass over one pixel, `int32 [B, C]` (`coded_pixel`)."""
+        return coded_pixel(
+            params, self.num_components, self.channels, self.num_levels, value_of
+        )
+
+    def check_draw_options(
+        self, temperature=1.0, log_scale_reduction=0.0, mixture_mode: str = "sample"
+    ) -> None:
+        """A mixture is sharpened by `log_scale_reduction` or `mixture_mode="map"`, not by
+        `temperature`; see `PixelDistribution`."""
+        if float(temperature) != 1.0:
+            raise ValueError(
+                "temperature applies to softmax outputs; a logistic mixture is sharpened "
+                "with log_scale_reduction or mixture_mode='map'. Received: "
+                f"temperature={temperature}."
+            )
+        super().check_draw_options(temperature, log_scale_reduction, mixture_mode)

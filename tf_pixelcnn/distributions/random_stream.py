@@ -45,13 +45,23 @@ def per_image_seeds(seed, num_samples=None) -> tf.Tensor:
 
 
 def uniform_noise(seeds: tf.Tensor, image_shape: Sequence[int]) -> tf.Tensor:
-    """`float32 [batch, H, W, C]` in [0, 1): image b's numbers come from `seeds[b]` alone."""
+    """`float32 [batch, *image_shape]` in [0, 1): image b's numbers come from `seeds[b]` alone.
+
+    `image_shape` of a sampler's stream: `PixelDistribution.stream_shape(H, W)` of the
+    model's `pixel_distribution` (one number per sub-pixel for a softmax, 1 + C per pixel
+    for a logistic mixture)."""
     shape = [int(d) for d in image_shape]
     return tf.map_fn(
         lambda s: tf.random.stateless_uniform(shape, seed=s, alg=ALGORITHM),
         seeds,
         fn_output_signature=tf.TensorSpec(shape, tf.float32),
     )
+
+
+# `uniform_noise` traced once per stream shape (an eager map_fn costs ~2 ms per image). The
+# samplers draw the stream with it outside their (possibly XLA-compiled) graph: XLA's
+# stateless generators give other numbers than TensorFlow's kernels.
+traced_uniform_noise = tf.function(uniform_noise, reduce_retracing=True)
 
 
 def inverse_cdf_sample(logits: tf.Tensor, uniform: tf.Tensor, temperature=1.0) -> tf.Tensor:

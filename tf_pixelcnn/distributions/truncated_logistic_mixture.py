@@ -10,12 +10,100 @@ so log q(x) = Σ_c [log p(x_≤c) − log Σ_k π_k p_k(x_<c) P_k(low_c ≤ v �
 each term exact in log space (`logistic_mixture.log_interval_mass`). q sums to 1 over the
 pixels consistent with x̂ and puts no mass elsewhere, so the Grayscale PixelCNN's
 log p(x) = log p(x̂) + log q(x | x̂) is exact. With [0, L−1] everywhere, q = p.
+
+`TruncatedLogisticMixture` is the distribution as an object: log q, the draw inside the
+intervals and the range coder's restricted tables. The intervals come as arguments
+(`low`, `high`, or a `bounds` function of the earlier channels), so this layer knows
+nothing of grayscale levels.
 """
+
+import dataclasses
 
 import tensorflow as tf
 
 from tf_pixelcnn.distributions import logistic_mixture
 from tf_pixelcnn.distributions import random_stream
+from tf_pixelcnn.distributions.pixel_distribution import PixelDistribution
+
+
+@dataclasses.dataclass(frozen=True)
+class TruncatedLogisticMixture(PixelDistribution):
+    """`mixture` restricted to one interval per channel, given the channels before it.
+
+    Its network outputs and random stream are the mixture's (1 + C uniforms per pixel).
+
+    Example:
+        >>> mixture = logistic_mixture.LogisticMixture(256, 3, num_components=10)
+        >>> TruncatedLogisticMixture(mixture).stream_shape(4, 4)
+        (4, 4, 4)
+    """
+
+    mixture: logistic_mixture.LogisticMixture
+
+    whole_pixel = True
+
+    def __post_init__(self):
+        if not isinstance(self.mixture, logistic_mixture.LogisticMixture):
+            raise ValueError(
+                "TruncatedLogisticMixture restricts a LogisticMixture. Received: "
+                f"mixture={self.mixture!r}."
+            )
+
+    @property
+    def num_levels(self) -> int:
+        return self.mixture.num_levels
+
+    @property
+    def channels(self) -> int:
+        return self.mixture.channels
+
+    @property
+    def num_components(self) -> int:
+        return self.mixture.num_components
+
+    @property
+    def outputs_per_group(self) -> int:
+        return self.mixture.outputs_per_group
+
+    @property
+    def uniforms_per_pixel(self) -> int:
+        return self.mixture.uniforms_per_pixel
+
+    def log_prob(self, params, images, low, high) -> tf.Tensor:
+        """log q(pixel) of every pixel, `float32 [...]` (`pixel_log_prob`)."""
+        return pixel_log_prob(params, images, low, high, self.num_components, self.num_levels)
+
+    def draw(self, params, uniform, bounds, log_scale_reduction=0.0, mode="sample") -> tf.Tensor:
+        """Every pixel's values inside its intervals, `int32 [..., C]` (`sample_pixels`)."""
+        return sample_pixels(
+            params, uniform, bounds, self.num_components, self.channels, self.num_levels,
+            log_scale_reduction, mode,
+        )  # fmt: skip
+
+    def coded_pixel(self, params, value_of, bounds) -> tf.Tensor:
+        """The range coder's pass over one pixel, `int32 [B, C]`: the mixture's exact
+        conditional tables (`logistic_mixture.coded_pixel`) with the values outside the
+        channel's interval `bounds(earlier_values) -> (low, high)` set to 0. If every
+        value inside underflowed to 0 (far in every component's tail), the table is
+        uniform over the interval — the same way when encoding and decoding."""
+        levels = tf.range(self.num_levels, dtype=tf.int32)  # (L,)
+
+        def restrict(table, earlier):
+            low, high = bounds(earlier)
+            outside = tf.logical_or(levels < low[..., None], levels > high[..., None])
+            table = tf.where(outside, 0.0, table)
+            empty = tf.reduce_sum(table, axis=-1, keepdims=True) <= 0.0
+            return tf.where(empty, tf.cast(tf.logical_not(outside), tf.float32), table)
+
+        return logistic_mixture.coded_pixel(
+            params, self.num_components, self.channels, self.num_levels, value_of, restrict
+        )
+
+    def check_draw_options(
+        self, temperature=1.0, log_scale_reduction=0.0, mixture_mode: str = "sample"
+    ) -> None:
+        """As the mixture's (`LogisticMixture.check_draw_options`)."""
+        self.mixture.check_draw_options(temperature, log_scale_reduction, mixture_mode)
 
 
 def pixel_log_prob(params, images, low, high, num_components: int, num_levels: int) -> tf.Tensor:
@@ -31,7 +119,7 @@ def pixel_log_prob(params, images, low, high, num_components: int, num_levels: i
         params, num_components, channels
     )
     x = logistic_mixture.scale_values(images, num_levels)
-    means = logistic_mixture._coupled_means(means, coupling, x)  # (..., K, C)
+    means = logistic_mixture.coupled_means(means, coupling, x)  # (..., K, C)
     log_p = logistic_mixture.log_interval_mass(means, log_scales, images, images, num_levels)
     log_mass = logistic_mixture.log_interval_mass(means, log_scales, low, high, num_levels)
     before = tf.cumsum(log_p, axis=-1, exclusive=True)  # log p_k(x_<c), (..., K, C)

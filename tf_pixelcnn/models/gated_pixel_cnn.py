@@ -5,8 +5,10 @@ from typing import Dict, List, Optional, Sequence
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn.distributions import categorical
 from tf_pixelcnn.distributions import logistic_mixture
+from tf_pixelcnn.distributions.categorical import Categorical
+from tf_pixelcnn.distributions.logistic_mixture import LogisticMixture
+from tf_pixelcnn.distributions.pixel_distribution import PixelDistribution
 
 from tf_pixelcnn.layers import masks
 from tf_pixelcnn.layers.build_once import build_once
@@ -180,15 +182,21 @@ class GatedPixelCNN(AutoregressiveImageModel):
             return outputs[..., 0, :]  # (B, H, W, P) mixture parameters
         return outputs
 
+    @property
+    def pixel_distribution(self) -> PixelDistribution:
+        """The distribution of a pixel given the network's outputs: a `Categorical` softmax
+        per sub-pixel, or a `LogisticMixture` over the whole pixel. Samplers, completion
+        and the coder draw, score and code pixels through it."""
+        channels = self.image_shape[2]
+        if self.num_mixture_components:
+            return LogisticMixture(self.num_levels, channels, self.num_mixture_components)
+        return Categorical(self.num_levels, channels)
+
     def pixel_log_prob(self, images, condition=None, training=False) -> tf.Tensor:
         """log p of every sub-pixel `[B, H, W, C]` (softmax), or of every pixel `[B, H, W]`
         (logistic mixture: its channels are modelled jointly)."""
         outputs = self(images, condition=condition, training=training)
-        if self.num_mixture_components:
-            return logistic_mixture.pixel_log_prob(
-                outputs, tf.cast(images, tf.int32), self.num_mixture_components, self.num_levels
-            )
-        return categorical.pixel_log_prob_from_logits(outputs, images)
+        return self.pixel_distribution.log_prob(outputs, images)
 
     def log_prob(self, images, condition=None, training=False) -> tf.Tensor:
         """log p(x | condition) in nats, `float32 [batch]`."""

@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.distributions.categorical import Categorical
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.numbered_layers import numbered_layers
 from tf_pixelcnn.layers.numbered_layers import set_numbered_layers
@@ -136,6 +137,11 @@ class PixelCNN(AutoregressiveImageModel):
     def convolutions(self):
         """The masked convolutions, first (mask "A") to last."""
         return numbered_layers(self, "masked_conv", self.num_layers)
+
+    @property
+    def pixel_distribution(self) -> Categorical:
+        """A softmax over `num_levels` values per sub-pixel (see `GatedPixelCNN`'s)."""
+        return Categorical(self.num_levels, self.image_shape[2])
 
     @property
     def condition_projections(self):

@@ -34,8 +34,6 @@ References:
 
 import tensorflow as tf
 
-from tf_pixelcnn.distributions import logistic_mixture
-from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.layers.gated_block import gated_activation
 from tf_pixelcnn.sampling import pixel_step_weights
 from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
@@ -56,9 +54,9 @@ def cached_sample(
 
     Args:
         model: a `GatedPixelCNN` (also the decoder of a `PixelCNNAutoencoder`).
-        uniform: `float32 [batch, height, width, channels]` (softmax) or
-            `[batch, height, width, 1 + channels]` (logistic mixture), the random stream of
-            the images: `random_stream.uniform_noise(seeds, shape)`.
+        uniform: `float32 [batch, height, width, n]`, the random stream of the images:
+            `random_stream.uniform_noise(seeds, model.pixel_distribution.stream_shape(H, W))`
+            (n = channels for a softmax, 1 + channels for a logistic mixture).
         condition: labels `[batch]`, vectors `[batch, D]` or an auxiliary image for
             conditional models.
         temperature: float > 0 (softmax outputs).
@@ -66,11 +64,12 @@ def cached_sample(
             `float32 [batch, H, W, C, num_levels]` (mixture: parameters `[batch, H, W, P]`;
             for tests: they must equal the full network's outputs on the returned images).
         log_scale_reduction, mixture_mode: logistic mixtures, see
-            `logistic_mixture.sample_pixels`.
-        draw_pixel: logistic mixtures: replaces `logistic_mixture.sample_pixels` —
+            `LogisticMixture.draw`.
+        draw_pixel: logistic mixtures: replaces `model.pixel_distribution.draw` —
             `draw_pixel(params [B, P], uniform [B, 1 + C], row, column) -> int32 [B, C]`
             (auxiliary-variable models draw only values consistent with x̂ this way).
-        draw_subpixel: softmax outputs: replaces inverse-CDF sampling of each sub-pixel —
+        draw_subpixel: softmax outputs: replaces `model.pixel_distribution.draw`
+            (inverse-CDF sampling) of each sub-pixel —
             `draw_subpixel(logits float32 [B, L], uniform [B], row, column, channel)
             -> int32 [B]`, called in raster order, R then G then B (image completion
             teacher-forces known sub-pixels this way; lossless compression provides the
@@ -88,13 +87,16 @@ def cached_sample(
             f"Cached sampling needs a GatedPixelCNN (two stacks). Received: "
             f"{type(model).__name__}; use method='naive'."
         )
-    components = model.num_mixture_components
-    if components and draw_pixel is None:
-        channels, levels = model.image_shape[2], model.num_levels
-        draw_pixel = lambda params, u, row, column: logistic_mixture.sample_pixels(  # noqa: E731
-            params, u, components, channels, levels, log_scale_reduction, mixture_mode
+    distribution = model.pixel_distribution
+    if distribution.whole_pixel and draw_pixel is None:
+        draw_pixel = lambda params, u, row, column: distribution.draw(  # noqa: E731
+            params, u, log_scale_reduction, mixture_mode
         )
-    cached_pass = _CachedPass(model, uniform, condition, temperature, return_logits)
+    if not distribution.whole_pixel and draw_subpixel is None:
+        draw_subpixel = lambda logits, u, row, column, channel: distribution.draw(  # noqa: E731
+            logits, u, temperature
+        )
+    cached_pass = _CachedPass(model, uniform, condition, return_logits)
     return cached_pass.run(draw_pixel, draw_subpixel)
 
 
@@ -111,18 +113,14 @@ def split(tensor, sizes):
 class _CachedPass:
     """One sampling pass: the model's weights as matrices, the caches, the loops."""
 
-    def __init__(self, model, uniform, condition, temperature, return_logits):
-        self.model, self.uniform = model, uniform
-        self.temperature, self.return_logits = temperature, return_logits
+    def __init__(self, model, uniform, condition, return_logits):
+        self.model, self.uniform, self.return_logits = model, uniform, return_logits
         self.height, self.width, self.channels = model.image_shape
         self.levels = model.num_levels
-        self.components = model.num_mixture_components
-        self.groups = 1 if self.components else self.channels  # a mixture: whole pixels
-        self.outputs_per_step = (
-            logistic_mixture.num_parameters(self.components, self.channels)
-            if self.components
-            else self.levels
-        )
+        distribution = model.pixel_distribution
+        self.whole_pixel = distribution.whole_pixel  # one pass per pixel (a mixture)
+        self.groups = distribution.groups  # passes per pixel: 1, or one per sub-pixel
+        self.outputs_per_step = distribution.outputs_per_group
         self.dtype = dtype = model.compute_dtype
         self.blocks = model.blocks
         # ⌊n/2⌋ of each layer's n×n receptive field (the first may be wider).
@@ -220,7 +218,7 @@ class _CachedPass:
         uniform = self.uniform[:, row, column]
         layers = len(self.blocks)
         passes = ([[]] + [[] for _ in range(layers)], [[] for _ in range(layers)], [])
-        if self.components:
+        if self.whole_pixel:
             params = self.group_pass(0, lefts, pixel, passes)  # (B, P)
             if self.return_logits:
                 logits_array = logits_array.write(row * self.width + column, params)
@@ -233,12 +231,7 @@ class _CachedPass:
             if self.return_logits:
                 step = (row * self.width + column) * self.channels + channel
                 logits_array = logits_array.write(step, logits)
-            if draw_subpixel is None:
-                value = random_stream.inverse_cdf_sample(
-                    logits, uniform[:, channel], self.temperature
-                )  # (B,)
-            else:
-                value = draw_subpixel(logits, uniform[:, channel], row, column, channel)
+            value = draw_subpixel(logits, uniform[:, channel], row, column, channel)  # (B,)
             values.append(value)
             one_hot = tf.one_hot(channel, self.channels, dtype=self.dtype)
             pixel = pixel + one_hot * (tf.cast(value, self.dtype)[:, None] * self.scale - 1.0)
@@ -334,6 +327,6 @@ class _CachedPass:
         if not self.return_logits:
             return images
         logits = tf.transpose(logits_array.stack(), [1, 0, 2])  # (B, H·W·groups, outputs)
-        if self.components:
+        if self.whole_pixel:
             return images, tf.reshape(logits, [batch, height, width, self.outputs_per_step])
         return images, tf.reshape(logits, [batch, height, width, channels, self.levels])

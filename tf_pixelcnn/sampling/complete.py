@@ -17,17 +17,13 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
-from tf_pixelcnn.distributions import logistic_mixture
-from tf_pixelcnn.utils.float32_copy import float32_copy
-from tf_pixelcnn.sampling.two_stack_model import TwoStackModel, supports_cached_sampling
 from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.sampling.cached import cached_sample
 from tf_pixelcnn.sampling.sampler_function import SamplerFunction
+from tf_pixelcnn.sampling.two_stack_model import TwoStackModel, supports_cached_sampling
+from tf_pixelcnn.utils.float32_copy import float32_copy
 
 _compiled = weakref.WeakKeyDictionary()
-# The random stream outside the (possibly XLA-compiled) sampler, as `tpc.sample` draws it;
-# traced: an eager map_fn costs ~2 ms per image.
-_uniform_noise = tf.function(random_stream.uniform_noise, reduce_retracing=True)
 
 
 def known_pixel_counts(known_mask, batch: int, height: int, width: int) -> np.ndarray:
@@ -89,25 +85,24 @@ def complete_images(model: TwoStackModel, images, known_pixels, uniform, conditi
     Returns:
         `int32 [B, H, W, C]`.
     """
-    height, width, channels = model.image_shape
+    width = model.image_shape[1]
+    distribution = model.pixel_distribution
     images = tf.cast(images, tf.int32)
     known_pixels = tf.cast(known_pixels, tf.int32)
 
     def is_known(row, column):
         return row * width + column < known_pixels  # (B,)
 
-    if model.num_mixture_components:
+    if distribution.whole_pixel:
 
         def draw_pixel(params, pixel_uniform, row, column):
-            drawn = logistic_mixture.sample_pixels(
-                params, pixel_uniform, model.num_mixture_components, channels, model.num_levels
-            )
+            drawn = distribution.draw(params, pixel_uniform)
             return tf.where(is_known(row, column)[:, None], images[:, row, column], drawn)
 
         return cached_sample(model, uniform, condition, draw_pixel=draw_pixel)
 
     def draw_subpixel(logits, subpixel_uniform, row, column, channel):
-        drawn = random_stream.inverse_cdf_sample(logits, subpixel_uniform, temperature)
+        drawn = distribution.draw(logits, subpixel_uniform, temperature)
         return tf.where(is_known(row, column), images[:, row, column, channel], drawn)
 
     return cached_sample(model, uniform, condition, draw_subpixel=draw_subpixel)
@@ -151,29 +146,17 @@ def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature
         )
     images = model.check_images(images)
     batch = int(images.shape[0])
-    height, width, channels = model.image_shape
+    height, width, _ = model.image_shape
     known_pixels = known_pixel_counts(known_mask, batch, height, width)
-    mixture = bool(model.num_mixture_components)
-    _check_temperature(temperature, mixture)
+    distribution = model.pixel_distribution
+    distribution.check_draw_options(temperature)  # temperature: softmax outputs only
     model.checked_condition(condition)  # a missing or unexpected condition fails clearly
     model = float32_copy(model)  # as `tpc.sample`: the model itself if it is float32
     seeds = random_stream.per_image_seeds(seed, batch)
-    stream_shape = (height, width, channels + 1) if mixture else model.image_shape
-    uniform = _uniform_noise(seeds, stream_shape)
+    uniform = random_stream.traced_uniform_noise(seeds, distribution.stream_shape(height, width))
     return _compiled_completion(model, jit_compile)(
         images, tf.constant(known_pixels), uniform, condition, tf.constant(temperature, tf.float32)
     )
-
-
-def _check_temperature(temperature, mixture: bool) -> None:
-    """`temperature` is > 0, and 1 for a logistic mixture (it applies to softmax outputs)."""
-    if mixture and float(temperature) != 1.0:
-        raise ValueError(
-            "temperature applies to softmax outputs. Received: temperature="
-            f"{temperature} for a logistic-mixture model."
-        )
-    if not float(temperature) > 0:
-        raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
 
 
 def _compiled_completion(model, jit_compile: bool):

@@ -2,9 +2,6 @@
 
 import tensorflow as tf
 
-from tf_pixelcnn.distributions import logistic_mixture
-from tf_pixelcnn.distributions import random_stream
-
 
 def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None) -> tf.Tensor:
     """Samples in raster order, R then G then B, re-running the whole model each step.
@@ -14,9 +11,10 @@ def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None
     `tf.function` or a SavedModel signature as well as eagerly.
 
     Args:
-        model: an `AutoregressiveImageModel` (`GatedPixelCNN`, `PixelCNN`).
+        model: an `AutoregressiveImageModel` with a softmax output (`GatedPixelCNN`,
+            `PixelCNN`; its `pixel_distribution` draws each sub-pixel).
         uniform: `float32 [batch, height, width, channels]`, the random stream of the
-            images: `random_stream.uniform_noise(seeds, image_shape)`.
+            images: `random_stream.uniform_noise(seeds, distribution.stream_shape(H, W))`.
         condition: labels `[batch]` or vectors `[batch, D]` for conditional models.
         temperature: float > 0.
         max_steps: stop after this many sub-pixels (benchmarks time a few steps: they
@@ -30,11 +28,12 @@ def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None
     """
     height, width, channels = model.image_shape
     num_steps = height * width * channels
+    distribution = model.pixel_distribution
 
     def step(t, images):
         row, column, channel = t // (width * channels), (t // channels) % width, t % channels
         logits = model(images, condition=condition, training=False)  # (B, H, W, C, L)
-        values = random_stream.inverse_cdf_sample(
+        values = distribution.draw(
             logits[:, row, column, channel], uniform[:, row, column, channel], temperature
         )  # (B,)
         position = tf.reshape(tf.one_hot(t, num_steps, dtype=tf.int32), [height, width, channels])
@@ -53,16 +52,16 @@ def naive_sample_mixture(
     draw_pixel=None,
 ) -> tf.Tensor:
     """The naive sampler of a logistic-mixture `GatedPixelCNN`: one network pass per pixel,
-    all C channels of the pixel drawn together (`logistic_mixture.sample_pixels`).
+    all C channels of the pixel drawn together (`LogisticMixture.draw`).
 
     Args:
-        model: a `GatedPixelCNN` with `num_mixture_components`.
+        model: a `GatedPixelCNN` whose `pixel_distribution` is a `LogisticMixture`.
         uniform: `float32 [batch, height, width, 1 + channels]`: per pixel the component,
-            then each channel (`random_stream.uniform_noise(seeds, (H, W, C + 1))`).
+            then each channel (`distribution.stream_shape(H, W)`).
         condition: as `naive_sample`.
-        log_scale_reduction, mode: see `logistic_mixture.sample_pixels` ("sample", "map").
+        log_scale_reduction, mode: see `LogisticMixture.draw` ("sample", "map").
         max_steps: stop after this many pixels.
-        draw_pixel: replaces `logistic_mixture.sample_pixels`:
+        draw_pixel: replaces `model.pixel_distribution.draw`:
             `draw_pixel(params [B, P], uniform [B, 1 + C], row, column) -> int32 [B, C]`.
 
     Returns:
@@ -70,10 +69,10 @@ def naive_sample_mixture(
     """
     height, width, channels = model.image_shape
     if draw_pixel is None:
-        draw_pixel = lambda params, u, row, column: logistic_mixture.sample_pixels(  # noqa: E731
-            params, u, model.num_mixture_components, channels, model.num_levels,
-            log_scale_reduction=log_scale_reduction, mode=mode,
-        )  # fmt: skip
+        distribution = model.pixel_distribution
+        draw_pixel = lambda params, u, row, column: distribution.draw(  # noqa: E731
+            params, u, log_scale_reduction, mode
+        )
     num_steps = height * width
 
     def step(t, images):

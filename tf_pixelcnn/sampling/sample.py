@@ -64,18 +64,20 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", 
             model, num_samples, condition, seed, method, temperature, log_scale_reduction,
             mixture_mode, jit_compile,
         )  # fmt: skip
-    mixture = bool(getattr(model, "num_mixture_components", None))
-    _check_output_options(model, mixture, temperature, log_scale_reduction, mixture_mode)
+    distribution = model.pixel_distribution
+    distribution.check_draw_options(temperature, log_scale_reduction, mixture_mode)
     method = _cached_or_naive(model, method)
-    if not float(temperature) > 0:
-        raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
     model = float32_copy(model)  # the model itself if it is float32
     condition, seeds = _condition_and_seeds(model, condition, seed, num_samples)
-    if mixture:
-        return _sample_mixture(
-            model, seeds, condition, method, log_scale_reduction, mixture_mode, jit_compile
+    height, width, _ = model.image_shape
+    uniform = random_stream.traced_uniform_noise(seeds, distribution.stream_shape(height, width))
+    if distribution.whole_pixel:
+        sampler = _compiled_mixture_sampler(
+            model, method, log_scale_reduction, mixture_mode, jit_compile
         )
-    return _sample_softmax(model, seeds, condition, method, temperature, jit_compile)
+        return sampler(uniform, condition)
+    sampler = _compiled_sampler(model, method, jit_compile)
+    return sampler(uniform, condition, tf.constant(temperature, tf.float32))
 
 
 def _sample_factored(model, num_samples, condition, seed, method, temperature,
@@ -86,25 +88,6 @@ def _sample_factored(model, num_samples, condition, seed, method, temperature,
     return model.sample(
         num_samples, seed, method, temperature, log_scale_reduction, mixture_mode, jit_compile
     )
-
-
-def _check_output_options(model, mixture, temperature, log_scale_reduction, mixture_mode):
-    """`temperature` is for softmax outputs, `log_scale_reduction`/`mixture_mode` for mixtures."""
-    if mixture_mode not in ("sample", "map"):
-        raise ValueError(
-            f"mixture_mode must be 'sample' or 'map'. Received: mixture_mode={mixture_mode!r}."
-        )
-    if not mixture and (log_scale_reduction or mixture_mode != "sample"):
-        raise ValueError(
-            "log_scale_reduction and mixture_mode apply to logistic-mixture models only. "
-            f"Received: log_scale_reduction={log_scale_reduction}, "
-            f"mixture_mode={mixture_mode!r} for a softmax {type(model).__name__}."
-        )
-    if mixture and float(temperature) != 1.0:
-        raise ValueError(
-            "temperature applies to softmax outputs; for a logistic mixture use "
-            f"log_scale_reduction or mixture_mode='map'. Received: temperature={temperature}."
-        )
 
 
 def _cached_or_naive(model, method: str) -> str:
@@ -129,26 +112,6 @@ def _condition_and_seeds(model, condition, seed, num_samples):
     seeds = random_stream.per_image_seeds(seed, num_samples)
     model.checked_condition(condition)
     return condition, seeds
-
-
-def _sample_mixture(model, seeds, condition, method, log_scale_reduction, mode, jit_compile):
-    """A logistic-mixture model's images from the random stream `[B, H, W, 1 + C]`."""
-    height, width, channels = model.image_shape
-    uniform = _uniform_noise(seeds, (height, width, channels + 1))
-    sampler = _compiled_mixture_sampler(model, method, log_scale_reduction, mode, jit_compile)
-    return sampler(uniform, condition)
-
-
-def _sample_softmax(model, seeds, condition, method, temperature, jit_compile):
-    """A softmax model's images from the random stream `[B, H, W, C]`."""
-    uniform = _uniform_noise(seeds, model.image_shape)
-    sampler = _compiled_sampler(model, method, jit_compile)
-    return sampler(uniform, condition, tf.constant(temperature, tf.float32))
-
-
-# The random stream is drawn outside the (possibly XLA-compiled) sampler: XLA's
-# stateless generators give other numbers than TensorFlow's kernels.
-_uniform_noise = tf.function(random_stream.uniform_noise, reduce_retracing=True)
 
 
 def _compiled_sampler(model, method, jit_compile):

@@ -5,7 +5,9 @@ through these attributes only, not through its class, so `sampling` sits below
 `models` in the package: models import samplers, never the other way round.
 """
 
-from typing import Optional, Protocol, Sequence, Tuple, runtime_checkable
+from typing import Protocol, Sequence, Tuple, runtime_checkable
+
+from tf_pixelcnn.distributions.pixel_distribution import PixelDistribution
 
 # What every gated block of the model must have (see `layers.gated_block.GatedBlock`).
 BLOCK_ATTRIBUTES = (
@@ -23,7 +25,8 @@ class TwoStackModel(Protocol):
         num_levels: values per sub-pixel.
         kernel_size: n of the n×n receptive field of each layer.
         filters: channels p of each stack.
-        num_mixture_components: K of a logistic-mixture output, or None (softmax).
+        pixel_distribution: the distribution of a pixel given the head's outputs
+            (`tf_pixelcnn.distributions.pixel_distribution.PixelDistribution`).
         blocks: the gated blocks, first to last (`BLOCK_ATTRIBUTES` each).
         output_head: `.hidden` and `.logits`, masked 1×1 convolutions.
         compute_dtype: the dtype the blocks compute in.
@@ -33,7 +36,7 @@ class TwoStackModel(Protocol):
     num_levels: int
     kernel_size: int
     filters: int
-    num_mixture_components: Optional[int]
+    pixel_distribution: PixelDistribution
     blocks: Sequence
     output_head: object
     compute_dtype: str
