@@ -27,9 +27,9 @@ one file per image, by the patch model's weights in a model of the same configur
 at the image's shape (the convolutions do not depend on the image size). Reported:
 
 - bits/dim of the model, −log2 p(x) / (H·W·C);
-- bits/dim (and bytes) of `tpc.compression.compress`, every file's 48-byte header
-  included, after checking that `decompress` returns the images; for whole images, the
-  coded size against −log2 p(x) (`coded_over_model`);
+- bits/dim (and bytes) of `tpc.compression.compress`, every file's header
+  (`compression.header.SIZE` bytes) included, after checking that `decompress` returns
+  the images; for whole images, the coded size against −log2 p(x) (`coded_over_model`);
 - PNG (Pillow, `optimize=True`) and WebP lossless (Pillow, `lossless=True, quality=100,
   method=6`) of the same images, holding the levels as bytes, one file per image and
   (batched sets) all images in one tiled file (fewer headers);
@@ -41,6 +41,7 @@ Writes `compression.json` and `compression.md`.
 """
 
 import importlib.resources
+import importlib.util
 import io
 import json
 import math
@@ -149,6 +150,8 @@ def skimage_photos() -> dict:
 
     # The files themselves: skimage.data's loaders import skimage.io, whose tifffile
     # imports a package named `compression`, and finds this script first.
+    if importlib.util.find_spec("skimage") is None:
+        raise ImportError("scikit-image is needed: pip install -e '.[benchmarks]'")
     folder = importlib.resources.files("skimage") / "data"
     photos = {}
     for name in SKIMAGE_PHOTOS:
@@ -458,7 +461,8 @@ def whole_image_table(results) -> str:
             f"{r['decompress_seconds']:.0f} |"
         )
     lines.append(
-        f"\nOne file per image (48-byte header included), model: {results[0]['model']}; "
+        f"\nOne file per image ({tpc.compression.header.SIZE}-byte header included), model: "
+        f"{results[0]['model']}; "
         "compress includes tracing the image's graph; one run, one machine (CPU)."
     )
     return "\n".join(lines)
