@@ -1,10 +1,11 @@
-"""Test-split bits/dim of a checkpoint (the newest in DIR/checkpoints/ by default).
+"""Test-split bits/dim of a checkpoint (by default the newest in DIR/checkpoints/ that
+reads; an unreadable newer one is skipped with a warning naming its file).
 
 python launch/evaluate.py --workdir=/tmp/tf_pixelcnn_demo          # the run's config.json
 python launch/evaluate.py --config=launch/configs/demo.py --workdir=DIR --checkpoint=DIR/checkpoints/ckpt-250
 python launch/evaluate.py --workdir=DIR --model=combined.keras      # a .keras model instead
 
-Evaluates with the run's own settings (DIR/config.json, written by train.py: data, model,
+Evaluates with the run's own settings (DIR/config.json, written by the trainer: data, model,
 Polyak averaging, precision) unless --config is given, on one device.
 """
 
@@ -18,17 +19,19 @@ from ml_collections import config_flags
 import console
 
 with console.quiet_tensorflow_import():
-    import tensorflow as tf
-
+    from tf_pixelcnn.training.run_config import CONFIG_FILE, read_run_config
     from tf_pixelcnn.training.train_and_evaluate import (
         CheckpointMismatchError,
+        UnreadableCheckpointError,
         evaluate_checkpoint,
         evaluate_model,
     )
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "A config; default DIR/config.json.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "The training run's directory.")
-_CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A checkpoint prefix; default: newest.")
+_CHECKPOINT = flags.DEFINE_string(
+    "checkpoint", None, "A checkpoint prefix; default: the newest that reads."
+)
 _MODEL = flags.DEFINE_string(
     "model", None, "Evaluate this .keras model (e.g. combine_factors.py's) instead of a checkpoint."
 )
@@ -42,11 +45,10 @@ def main(argv):
     if _CONFIG.value is not None:
         config = json.loads(json.dumps(_CONFIG.value.to_dict(), default=list))
     else:
-        path = os.path.join(_WORKDIR.value, "config.json")
-        if not tf.io.gfile.exists(path):
+        config = read_run_config(_WORKDIR.value)
+        if config is None:
+            path = os.path.join(_WORKDIR.value, CONFIG_FILE)
             sys.exit(f"evaluate.py: no {path}; pass --config=launch/configs/<name>.py.")
-        with tf.io.gfile.GFile(path) as f:
-            config = json.load(f)
     config = {**config, "strategy": "default", "num_cpu_devices": 0}  # one device
     try:
         if _MODEL.value is not None:
@@ -60,7 +62,12 @@ def main(argv):
         else:
             result = evaluate_checkpoint(config, _WORKDIR.value, _CHECKPOINT.value)
             where = f"{result['checkpoint']} (step {result['step']})"
-    except (FileNotFoundError, ValueError, CheckpointMismatchError) as error:
+    except (
+        FileNotFoundError,
+        ValueError,
+        CheckpointMismatchError,
+        UnreadableCheckpointError,
+    ) as error:
         sys.exit(f"evaluate.py: {type(error).__name__}: {error}")
     factors = result.get("test_bits_per_dim_by_factor") or {}
     parts = "".join(f", {name} {value:.4f}" for name, value in factors.items())

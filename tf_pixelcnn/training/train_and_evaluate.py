@@ -2,7 +2,8 @@
 MultiWorkerMirroredStrategy, with checkpoints, evaluation, summaries and samples.
 
     workdir/             any filesystem TensorFlow supports (local, gs://, hdfs://, ram://)
-      config.json        the resolved config (written by launch/train.py)
+      config.json        the resolved config (written once the checkpoint matched it)
+      trainer_lock.<token>.json  while a trainer runs: one trainer per workdir
       model.json         the model's Keras config (export / sampling rebuild it)
       checkpoints/       tf.train.CheckpointManager: model, optimizer, step, weight average
       checkpoints/best/  with data.validation_size: the lowest validation bits/dim so far
@@ -15,8 +16,9 @@ MultiWorkerMirroredStrategy, with checkpoints, evaluation, summaries and samples
 
 Only the chief writes these; other workers checkpoint into `workdir/tmp_worker_<i>/`
 (deleted at the end) because MultiWorkerMirroredStrategy wants every worker to save.
-A run restarted with the same config resumes from the newest checkpoint at the same
-step and the same data position (the input stream is a function of seed and step). A
+A run restarted with the same config resumes from the newest checkpoint that reads at
+the same step and the same data position (the input stream is a function of seed and
+step); a loss that becomes NaN or explodes stops the run before it is checkpointed. A
 run restarted after it finished only evaluates: it writes nothing (no new export
 version, results.json keeps the run's own figures).
 """
@@ -32,15 +34,30 @@ import tensorflow as tf
 
 from tf_pixelcnn.training import experiment, run_outputs, summaries
 from tf_pixelcnn.training.best_checkpoint import BEST_DIRECTORY, BestCheckpoint, read_best
+from tf_pixelcnn.training.checkpoint_files import (
+    UnreadableCheckpointError,
+    restore_named,
+    restore_newest,
+)
 from tf_pixelcnn.training.distributed_steps import make_distributed_train_step
-from tf_pixelcnn.training.strategies import make_strategy
+from tf_pixelcnn.training.divergence_guard import (
+    DEFAULT_FACTOR,
+    DivergenceGuard,
+    LossDivergedError,
+)
+from tf_pixelcnn.training.run_config import write_run_config
+from tf_pixelcnn.training.strategies import is_chief, make_strategy
 from tf_pixelcnn.training.training_run import CheckpointMismatchError, TrainingRun
+from tf_pixelcnn.training.workdir_lock import WorkdirLock, WorkdirLockedError
 from tf_pixelcnn.training.workdir_model import write_model_config
 from tf_pixelcnn.utils.progress_line import ProgressLine
 
 __all__ = [
     "CheckpointMismatchError",
+    "LossDivergedError",
     "NonFiniteLossError",
+    "UnreadableCheckpointError",
+    "WorkdirLockedError",
     "evaluate_checkpoint",
     "evaluate_model",
     "train_and_evaluate",
@@ -84,24 +101,36 @@ def train_and_evaluate(config: Mapping[str, Any], workdir: str) -> Dict[str, Any
     Raises:
         NonFiniteLossError: the loss became NaN or infinite (the message names the step;
             the checkpoints written before it are intact).
+        LossDivergedError: the loss exploded while finite (see `DivergenceGuard`); as
+            above, with the last good checkpoint named.
+        WorkdirLockedError: another trainer holds `workdir` (nothing was written).
+        CheckpointMismatchError: the workdir's checkpoint is another model's (nothing
+            was written; config.json stays the workdir's own).
+        UnreadableCheckpointError: no checkpoint of the workdir can be read (each file
+            at fault named); a newest one that cannot be read is skipped with a warning.
     """
     strategy = make_strategy(config["strategy"], config.get("num_cpu_devices") or None)
-    with _run_environment(config):
+    # One trainer per workdir; the workers of a multi-worker run share the chief's.
+    lock = WorkdirLock(workdir) if is_chief(strategy) else contextlib.nullcontext()
+    with lock, _run_environment(config):
         return _Trainer(TrainingRun(config, workdir, strategy)).run()
 
 
 def evaluate_checkpoint(
     config: Mapping[str, Any], workdir: str, checkpoint: Optional[str] = None
 ) -> Dict[str, Any]:
-    """Test-split bits/dim of a checkpoint (the newest in `workdir/checkpoints/` by default),
-    with the Polyak-averaged weights when the config keeps them."""
+    """Test-split bits/dim of a checkpoint (the newest in `workdir/checkpoints/` that
+    reads by default, skipping unreadable ones with a warning), with the Polyak-averaged
+    weights when the config keeps them."""
     strategy = make_strategy(config["strategy"], config.get("num_cpu_devices") or None)
     with _run_environment(config):
         run = TrainingRun(config, workdir, strategy)
-        checkpoint = checkpoint or tf.train.latest_checkpoint(run.checkpoint_dir)
+        if checkpoint:
+            restore_named(checkpoint, run.restore)
+        else:
+            checkpoint = restore_newest(run.checkpoint_dir, run.restore)
         if checkpoint is None:
             raise FileNotFoundError(f"No checkpoint in {run.checkpoint_dir}: train first.")
-        run.restore(checkpoint)
         results = {"checkpoint": checkpoint, "step": int(run.step.numpy())}
         results["test_bits_per_dim"] = run.evaluate()
         if run.factor_bits:
@@ -151,9 +180,9 @@ class _Trainer:
 
     def run(self) -> Dict[str, Any]:
         run = self.run_state
-        latest = tf.train.latest_checkpoint(run.checkpoint_dir)
-        if latest:  # every worker reads the chief's newest checkpoint
-            run.restore(latest)
+        # Every worker reads the chief's newest checkpoint that reads; the chief writes
+        # the state file again if it was lost or named an unreadable checkpoint.
+        latest = restore_newest(run.checkpoint_dir, run.restore, repair_state=run.chief)
         start_step = int(run.step.numpy())
         finished = run_outputs.read_results(run.workdir)  # every worker: shared storage
         if start_step >= run.num_steps and finished and finished.get("step") == start_step:
@@ -172,7 +201,8 @@ class _Trainer:
                 os.path.join(run.checkpoint_dir, BEST_DIRECTORY),
                 run.chief,
             )
-        if run.chief:
+        if run.chief:  # the checkpoint (if any) matched: the config is the workdir's now
+            write_run_config(run.config, run.workdir, self.say)
             write_model_config(run.model, run.workdir)
         self.say(
             f"{'Resuming at' if start_step else 'Starting at'} step {start_step} of "
@@ -201,8 +231,9 @@ class _Trainer:
 
     # --- Training -------------------------------------------------------------------
 
-    def _checkpointing(self, manager):
-        """`save(step)` (refuses a non-finite state) and the preemption handler."""
+    def _checkpointing(self, manager, guard: DivergenceGuard):
+        """`save(step)` (refuses a non-finite or diverged state) and the preemption
+        handler."""
         run = self.run_state
         state = [v for v in run.checkpoint_variables() if tf.as_dtype(v.dtype).is_floating]
         all_finite = tf.function(
@@ -213,10 +244,11 @@ class _Trainer:
             if not bool(all_finite()):  # never checkpoint a state that went inf/NaN
                 raise NonFiniteLossError(
                     f"The model or optimizer state became NaN or infinite at step {step}. "
-                    "Stopped without checkpointing it; the newest checkpoint is "
-                    f"{tf.train.latest_checkpoint(run.checkpoint_dir)}. Lower "
+                    f"Stopped without checkpointing it; {self._last_good()}. Lower "
                     "train.learning_rate or set train.gradient_clip_norm, then restart."
                 )
+            # Nor one whose loss exploded: rotation would delete the good ones.
+            self._check_divergence(guard.end_window(), step)
             manager.save(checkpoint_number=step)
 
         def save_on_preemption() -> None:
@@ -238,7 +270,10 @@ class _Trainer:
     def _train(self, start_step: int, manager, best: Optional[BestCheckpoint]) -> Dict:
         """Steps from `start_step` to the end; returns timing figures."""
         run, train = self.run_state, self.run_state.train_config
-        save, handler = self._checkpointing(manager)
+        guard = DivergenceGuard(
+            int(run.data_config["num_levels"]), train.get("divergence_factor", DEFAULT_FACTOR)
+        )
+        save, handler = self._checkpointing(manager, guard)
         train_step = make_distributed_train_step(
             run.model,
             run.optimizer,
@@ -260,9 +295,11 @@ class _Trainer:
             loss = float(handler.run(train_step, iterator))
             step += 1
             self._check_finite(loss, step)
+            self._check_divergence(guard.add(loss), step)
             window.add(loss)
             if step % self.log_every == 0 or step == run.num_steps:
-                self._log_window(step, window, progress)
+                self._log_window(step, window, progress)  # shows the window, then checks it
+                self._check_divergence(guard.end_window(), step)
                 steady_start = steady_start or (step, window.start)
             if step % self.checkpoint_every == 0 or step == run.num_steps:
                 save(step)
@@ -280,10 +317,36 @@ class _Trainer:
         if not math.isfinite(loss):
             raise NonFiniteLossError(
                 f"The training loss became {loss} at step {step} (bits/dim of that step's "
-                f"batch). Stopped without checkpointing it; the newest checkpoint is "
-                f"{tf.train.latest_checkpoint(self.run_state.checkpoint_dir)}. Lower "
+                f"batch). Stopped without checkpointing it; {self._last_good()}. Lower "
                 "train.learning_rate or set train.gradient_clip_norm, then restart."
             )
+
+    def _check_divergence(self, reason: Optional[str], step: int) -> None:
+        """Stops the run as a NaN does when `reason` (a `DivergenceGuard` answer) says
+        the loss exploded."""
+        if reason is None:
+            return
+        factor = self.run_state.train_config.get("divergence_factor", DEFAULT_FACTOR)
+        raise LossDivergedError(
+            f"{reason}, at step {step}. Stopped without checkpointing it; "
+            f"{self._last_good()}; results.json and model.keras are left as they were. "
+            "Lower train.learning_rate or set train.gradient_clip_norm, then restart: the "
+            f"run resumes from that checkpoint (train.divergence_factor={factor} sets the "
+            "limit; 0 switches it off)."
+        )
+
+    def _last_good(self) -> str:
+        """The checkpoint a stopped run resumes from (and the best validation one)."""
+        run = self.run_state
+        newest = tf.train.latest_checkpoint(run.checkpoint_dir)
+        text = f"the last good checkpoint is {newest}" if newest else "no checkpoint was written"
+        record = read_best(os.path.join(run.checkpoint_dir, BEST_DIRECTORY))
+        if run.validation_size and record:
+            text += (
+                f" (the best validation one: {record['checkpoint']}, "
+                f"{record['validation_bits_per_dim']:.4f} bits/dim at step {record['step']})"
+            )
+        return text
 
     def _log_window(self, step: int, window: "_Window", progress: ProgressLine) -> None:
         run = self.run_state

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.data.pipeline import make_dataset
 from tf_pixelcnn.training import experiment
+from tf_pixelcnn.training.checkpoint_files import naming_unreadable_files
 from tf_pixelcnn.training.distributed_steps import (
     check_factors,
     evaluate_distributed,
@@ -121,9 +122,16 @@ class TrainingRun:
     # --- Checkpoints ----------------------------------------------------------------
 
     def restore(self, path: str) -> None:
-        """Restores every model, optimizer and average value from `path`, or says why not."""
+        """Restores every model, optimizer and average value from `path`, or says why not.
+
+        Raises:
+            CheckpointMismatchError: the checkpoint holds another model or optimizer.
+            UnreadableCheckpointError: a file of `path` is missing, truncated or corrupt
+                (the message names it).
+        """
         try:
-            self.checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+            with naming_unreadable_files(path):
+                self.checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
         except (AssertionError, ValueError) as error:
             raise CheckpointMismatchError(
                 f"Checkpoint {path} does not match this config's model and optimizer (was "

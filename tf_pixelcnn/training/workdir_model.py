@@ -5,7 +5,8 @@
       checkpoints/    tf.train.CheckpointManager of tf.train.Checkpoint(model=..., ...)
 
 Binaries that load a trained model (export, sampling, evaluation) rebuild it from
-`model.json` and restore the newest checkpoint, or a named one.
+`model.json` and restore the newest checkpoint that reads, or a named one; a checkpoint
+file that cannot be read is named in the error (or warning, when an older one is used).
 """
 
 import json
@@ -15,6 +16,12 @@ from typing import Optional
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.training.checkpoint_files import (
+    checkpoint_candidates,
+    naming_unreadable_files,
+    restore_named,
+    restore_newest,
+)
 from tf_pixelcnn.utils.text_file import write_text
 
 MODEL_CONFIG_FILE = "model.json"
@@ -35,27 +42,13 @@ def restore_model(model_config_path: str, checkpoint: str, use_average: bool = T
 
     Raises:
         FileNotFoundError: a missing file, named with what to do about it.
+        UnreadableCheckpointError: a truncated or corrupt checkpoint file, named, with
+            the directory's checkpoints that look intact.
     """
-    if not tf.io.gfile.exists(model_config_path):
-        raise FileNotFoundError(
-            f"No model config at {model_config_path}; the trainer writes it with "
-            "tf_pixelcnn.training.workdir_model.write_model_config."
-        )
+    model = _rebuild(model_config_path)
     if not tf.io.gfile.exists(checkpoint + ".index"):
         raise FileNotFoundError(f"No checkpoint at {checkpoint} (expected {checkpoint}.index).")
-    import tf_pixelcnn  # noqa: F401  (registers the Keras classes the config names)
-
-    with tf.io.gfile.GFile(model_config_path) as f:
-        model = keras.saving.deserialize_keras_object(json.load(f))
-    status = tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
-    status.assert_existing_objects_matched()  # every model weight came from the checkpoint
-    if use_average and has_weight_average(checkpoint):
-        from tf_pixelcnn.training.weight_average import WeightAverage
-
-        average = WeightAverage(model.trainable_variables, decay=0.5)  # decay: unused here
-        tf.train.Checkpoint(average=average).restore(checkpoint).expect_partial()
-        for weight, value in zip(model.trainable_variables, average.averages):
-            weight.assign(value)
+    restore_named(checkpoint, lambda prefix: _restore_weights(model, prefix, use_average))
     return model
 
 
@@ -68,13 +61,43 @@ def has_weight_average(checkpoint: str) -> bool:
 def restore_from_workdir(
     workdir: str, checkpoint: Optional[str] = None, use_average: bool = True
 ):
-    """The model of `workdir`, with the newest checkpoint of `workdir/checkpoints/` by
-    default (averaged weights where kept, as `restore_model`)."""
-    if checkpoint is None:
-        checkpoint = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIRECTORY))
-        if checkpoint is None:
-            raise FileNotFoundError(
-                f"No checkpoint in {os.path.join(workdir, CHECKPOINT_DIRECTORY)}: train first, or "
-                "pass --checkpoint."
-            )
-    return restore_model(os.path.join(workdir, MODEL_CONFIG_FILE), checkpoint, use_average)
+    """The model of `workdir`, with the newest checkpoint of `workdir/checkpoints/` that
+    reads by default (skipping unreadable ones with a warning; averaged weights where
+    kept, as `restore_model`)."""
+    model_config_path = os.path.join(workdir, MODEL_CONFIG_FILE)
+    if checkpoint is not None:
+        return restore_model(model_config_path, checkpoint, use_average)
+    directory = os.path.join(workdir, CHECKPOINT_DIRECTORY)
+    if not checkpoint_candidates(directory)[0]:
+        raise FileNotFoundError(f"No checkpoint in {directory}: train first, or pass --checkpoint.")
+    model = _rebuild(model_config_path)
+    # A restore that failed part-way is overwritten whole by the next (older) one.
+    restore_newest(directory, lambda prefix: _restore_weights(model, prefix, use_average))
+    return model
+
+
+def _rebuild(model_config_path: str):
+    """The model of `model_config_path` (`model.json`), without its trained weights."""
+    if not tf.io.gfile.exists(model_config_path):
+        raise FileNotFoundError(
+            f"No model config at {model_config_path}; the trainer writes it with "
+            "tf_pixelcnn.training.workdir_model.write_model_config."
+        )
+    import tf_pixelcnn  # noqa: F401  (registers the Keras classes the config names)
+
+    with tf.io.gfile.GFile(model_config_path) as f:
+        return keras.saving.deserialize_keras_object(json.load(f))
+
+
+def _restore_weights(model, checkpoint: str, use_average: bool) -> None:
+    """Every weight of `model` from `checkpoint` (its averages when kept and wanted)."""
+    with naming_unreadable_files(checkpoint):
+        status = tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
+        status.assert_existing_objects_matched()  # every model weight came from it
+        if use_average and has_weight_average(checkpoint):
+            from tf_pixelcnn.training.weight_average import WeightAverage
+
+            average = WeightAverage(model.trainable_variables, decay=0.5)  # decay: unused
+            tf.train.Checkpoint(average=average).restore(checkpoint).expect_partial()
+            for weight, value in zip(model.trainable_variables, average.averages):
+                weight.assign(value)
