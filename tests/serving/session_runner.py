@@ -6,6 +6,11 @@ REQUESTS.pkl is a list of `(signature, {input name: array})`. The model is loade
 the TF1 session loader (the C++ server's path) and each signature is run by the tensor
 names of its SignatureDef. RESULTS.pkl gets, per request, `{"outputs": {...}}` or
 `{"error": (type name, message)}`, plus the op types of the graph and its functions.
+
+Inputs are fed as a model server feeds them: straight to the runtime, without the
+Python client's check of the placeholder's shape (`Session.run` refuses a rank-3 image
+before the graph sees it; TF Serving does not), so malformed requests reach the graph's
+own checks. A request that aborts the process leaves no RESULTS.pkl and a signal exit.
 """
 
 import os
@@ -15,7 +20,25 @@ import sys
 sys.modules["tf_pixelcnn"] = None  # any import of the package now fails: the server has none
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
+
+
+def run(session, definition, inputs):
+    """`{output name: array}`: one request through the C API, as a model server runs it.
+    Values are converted to the signature's dtypes (as `Session.run` and TF Serving's
+    REST API do); shapes are left as they are."""
+    graph = session.graph
+    feed = {}
+    for name, value in inputs.items():
+        info = definition.inputs[name]
+        tensor = graph.get_tensor_by_name(info.name)
+        feed[tensor._as_tf_output()] = np.asarray(value, tf.as_dtype(info.dtype).as_numpy_dtype)
+    names = sorted(definition.outputs)
+    fetch = [graph.get_tensor_by_name(definition.outputs[n].name)._as_tf_output() for n in names]
+    session._extend_graph()  # what Session.run does before it calls the runtime
+    values = session._call_tf_sessionrun(None, feed, fetch, [], None)
+    return dict(zip(names, values))
 
 
 def main(saved_model_dir, requests_path, results_path):
@@ -42,10 +65,8 @@ def main(saved_model_dir, requests_path, results_path):
         }
         for signature, inputs in requests:
             definition = meta_graph.signature_def[signature]
-            feed = {definition.inputs[name].name: value for name, value in inputs.items()}
-            fetch = {name: info.name for name, info in definition.outputs.items()}
             try:
-                results["responses"].append({"outputs": session.run(fetch, feed_dict=feed)})
+                results["responses"].append({"outputs": run(session, definition, inputs)})
             except tf.errors.OpError as error:
                 results["responses"].append({"error": (type(error).__name__, error.message)})
     with open(results_path, "wb") as f:

@@ -1,5 +1,6 @@
 """The likelihood-ratio SavedModel (model + background model): the `score` signature as
-TF Serving sees it (fresh process, TF1 session loader) and its input checks."""
+TF Serving sees it (fresh process, TF1 session loader) and its input checks, malformed
+requests and batch 0 included."""
 
 import json
 import pathlib
@@ -67,6 +68,11 @@ def test_score_signature_through_the_session_loader_matches_in_process(tmp_path)
         ("score", {"images": too_high, "labels": LABELS}),
         ("score", {"images": np.concatenate([IMAGES, IMAGES]), "labels": np.tile(LABELS, 2)}),
         ("score", {"images": IMAGES, "labels": LABELS[:2]}),
+        # As a model server feeds them (no client-side shape check):
+        ("score", {"images": IMAGES[..., 0], "labels": LABELS}),  # rank 3: aborted MklConv
+        ("score", {"images": np.concatenate([IMAGES, IMAGES], axis=2), "labels": LABELS}),
+        ("score", {"images": IMAGES, "labels": LABELS[:, None]}),
+        ("score", {"images": IMAGES[:0], "labels": LABELS[:0]}),  # batch 0: empty outputs
     ]
     results = serve(path, requests, tmp_path)
     responses = results["responses"]
@@ -84,10 +90,18 @@ def test_score_signature_through_the_session_loader_matches_in_process(tmp_path)
         r"values in \[0, num_levels=7\)",
         r"at most max_batch=3; received batch\W+6",
         r"one batch size; received images batch\W+3\W+and labels batch\W+2",
+        r"images must be uint8 \[batch, 4, 5, 1\]; received shape\W+\[3 4 5\]",
+        r"images must be uint8 \[batch, 4, 5, 1\]; received shape\W+\[3 4 10 1\]",
+        r"labels must be int32 \[batch\]; received shape\W+\[3 1\]",
     ]
-    for response, pattern in zip(responses[2:], expected_errors):
+    for response, pattern in zip(responses[2:-1], expected_errors, strict=True):
         assert response.get("error", ("", ""))[0] == "InvalidArgumentError", response
-        assert re.search(pattern, response["error"][1], flags=re.S), (pattern, response["error"])
+        error = response["error"][1]
+        assert re.search(pattern, error, flags=re.DOTALL), (pattern, error)
+    empty = responses[-1]["outputs"]
+    assert {name: value.shape for name, value in empty.items()} == {
+        "score": (0,), "log_prob": (0,), "background_log_prob": (0,)
+    }
 
     signatures = results["signatures"]
     assert set(signatures) == {"serving_default", "log_prob", "score"}

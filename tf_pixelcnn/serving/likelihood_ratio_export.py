@@ -7,20 +7,28 @@
 
 A high score is in-distribution; an outlier has a low score (Ren et al. 2019: the
 background model, trained on perturbed inputs, cancels population-level statistics that
-dominate raw likelihoods). Bad requests fail with `InvalidArgument` as every other
-signature (`tf_pixelcnn.serving.signatures`): a batch above `max_batch`, inputs whose
-batch sizes differ, image values ≥ `num_levels`, labels outside `[0, num_classes)`.
+dominate raw likelihoods). Requests are checked as in every other signature
+(`tf_pixelcnn.serving.signatures`): a wrong rank or size, a batch above `max_batch`,
+inputs whose batch sizes differ, a NaN or infinite `condition`, image values ≥
+`num_levels` or labels outside `[0, num_classes)` fail with `InvalidArgument` naming the
+input; batch 0 gives empty outputs.
 """
 
 import json
-from typing import Any, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import tensorflow as tf
 
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
-from tf_pixelcnn.utils.float32_copy import float32_copy
 from tf_pixelcnn.serving import signatures, versioned_directory
-from tf_pixelcnn.serving.export_saved_model import METADATA_FILE, model_metadata, write_archive
+from tf_pixelcnn.serving.export_saved_model import (
+    DEFAULT_MAX_BATCH,
+    METADATA_FILE,
+    model_metadata,
+    write_archive,
+)
+from tf_pixelcnn.utils.float32_copy import float32_copy
 
 SCORE_SIGNATURE = "score"
 
@@ -44,25 +52,17 @@ def check_background(model, background) -> None:
             )
 
 
-def score_endpoints(model, background, max_batch: Optional[int]) -> Dict[str, signatures.Endpoint]:
-    """`log_prob` (the model's, first: it becomes `serving_default`) and `score`."""
+def score_endpoints(model, background, max_batch: int | None) -> dict[str, signatures.Endpoint]:
+    """`log_prob` (the model's, first: it becomes `serving_default`) and `score`, both
+    behind the request checks of `signatures.served_endpoint`."""
     check_background(model, background)
-    images_spec = tf.TensorSpec([None, *model.image_shape], tf.uint8, name="images")
     extra = signatures.condition_spec(model)
     extra_specs = [] if extra is None else [extra]
 
-    def score(images, condition=None):
-        named = {"images": images}
-        if extra is not None:
-            named[extra.name] = condition
-        inputs = signatures.checked_batch(named, max_batch)
-        if extra is not None:
-            condition = inputs[extra.name]
-            if extra.name == "condition_image":
-                condition = tf.cast(condition, tf.int32)
-        images = inputs["images"]
-        log_prob = signatures.log_prob_outputs(model, images, condition)["log_prob"]
-        background_log_prob = signatures.log_prob_outputs(background, images, condition)
+    def score(inputs):
+        condition = signatures.condition_input(extra, inputs)
+        log_prob = signatures.log_prob_outputs(model, inputs["images"], condition)["log_prob"]
+        background_log_prob = signatures.log_prob_outputs(background, inputs["images"], condition)
         background_log_prob = background_log_prob["log_prob"]
         return {
             "score": log_prob - background_log_prob,
@@ -70,9 +70,10 @@ def score_endpoints(model, background, max_batch: Optional[int]) -> Dict[str, si
             "background_log_prob": background_log_prob,
         }
 
+    images_spec = signatures.image_spec(model.image_shape)
     return {
         "log_prob": signatures.density_endpoints(model, max_batch)["log_prob"],
-        SCORE_SIGNATURE: (score, [images_spec, *extra_specs]),
+        SCORE_SIGNATURE: signatures.served_endpoint(score, [images_spec, *extra_specs], max_batch),
     }
 
 
@@ -80,10 +81,10 @@ def export_likelihood_ratio(
     model,
     background,
     export_base: str,
-    version: Optional[int] = None,
-    max_batch: Optional[int] = None,
+    version: int | None = None,
+    max_batch: int | None = DEFAULT_MAX_BATCH,
     overwrite: bool = False,
-    metadata: Optional[Mapping[str, Any]] = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> str:
     """Writes `model` and `background` as one SavedModel `export_base/<version>/` with a
     `score` signature (log p_model(x) − log p_background(x)) and `log_prob`.
@@ -99,8 +100,9 @@ def export_likelihood_ratio(
         background: The same kind of model trained on perturbed inputs
             (`make_dataset(..., perturbation_rate=μ)`), taking the same inputs.
         export_base: The directory TF Serving's `--model_base_path` points at.
-        version: A positive integer; by default one more than the newest version.
-        max_batch: Requests with a larger batch fail with `InvalidArgument`.
+        version: A positive integer; by default the next free version when published.
+        max_batch: Requests with a larger batch fail with `InvalidArgument` (default 64;
+            None: no limit).
         overwrite: Replace an existing `version` (otherwise that is an error).
         metadata: JSON-serialisable facts stored with the version.
 
@@ -117,7 +119,6 @@ def export_likelihood_ratio(
     """
     model, background = float32_copy(model), float32_copy(background)
     endpoints = score_endpoints(model, background, max_batch)
-    version = versioned_directory.resolve_version(export_base, version)
     description = model_metadata(model, ["serving_default", *endpoints], max_batch)
     description["background_config"] = background.get_config()
     description["likelihood_ratio"] = dict(metadata or {})
@@ -128,7 +129,7 @@ def export_likelihood_ratio(
     return versioned_directory.write_version_atomically(export_base, version, write, overwrite)
 
 
-def read_export_metadata(version_path: str) -> Optional[Dict[str, Any]]:
+def read_export_metadata(version_path: str) -> dict[str, Any] | None:
     """`assets.extra/tf_pixelcnn.json` of an exported version, or None."""
     path = f"{version_path}/assets.extra/{METADATA_FILE}"
     if not tf.io.gfile.exists(path):
