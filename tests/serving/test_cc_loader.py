@@ -40,12 +40,14 @@ KINDS = [
 
 
 def _module(name):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, CC_LOADER / f"{name}.py")
+    """export/cc_loader/<name>.py (scripts, not package modules), loaded once."""
+    key = f"tpc_cc_loader_{name}"  # not `build`: that is also a PyPI package's name
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, CC_LOADER / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
+        sys.modules[key] = module
         spec.loader.exec_module(module)
-    return sys.modules[name]
+    return sys.modules[key]
 
 
 @pytest.fixture(scope="module")
