@@ -41,17 +41,6 @@ class StepHandler:
         raise NotImplementedError
 
 
-def condition_spec(model: GatedPixelCNN) -> Optional[tf.TensorSpec]:
-    """The canonical dtype and shape of the condition of `model` (None: unconditional)."""
-    if model.condition_image_shape is not None:
-        return tf.TensorSpec([None, *model.condition_image_shape], tf.int32)
-    if model.num_classes is not None:
-        return tf.TensorSpec([None], tf.int32)
-    if model.condition_dim is not None:
-        return tf.TensorSpec([None, model.condition_dim], tf.float32)
-    return None
-
-
 class CodedPass:
     """One compiled pass of a `GatedPixelCNN`, for any handler and batch.
 
@@ -77,7 +66,7 @@ class CodedPass:
         self._distribution = distribution
         self._stream_shape = distribution.stream_shape(height, width)  # shapes only
         uniform_spec = tf.TensorSpec([None, *self._stream_shape], tf.float32)
-        spec = condition_spec(model)
+        spec = model.condition_spec.tensor_spec  # the condition's canonical dtype and shape
         if spec is None:
             self._function = SamplerFunction(
                 lambda uniform: self._run(uniform, None), input_signature=[uniform_spec]

@@ -41,13 +41,10 @@ import numpy as np
 import tensorflow as tf
 
 from tf_pixelcnn.compression import header as header_lib
-from tf_pixelcnn.compression.coded_pass import coded_pass, condition_spec
+from tf_pixelcnn.compression.coded_pass import coded_pass
 from tf_pixelcnn.compression.handlers import CodingHandler, SymbolStream
 from tf_pixelcnn.compression.header import CompressedDataError, Header
-from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
-from tf_pixelcnn.models.grayscale_pixel_cnn import GrayscalePixelCNN
-from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
-from tf_pixelcnn.models.pyramid_pixel_cnn import PyramidPixelCNN
+from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
 from tf_pixelcnn.utils.float32_copy import float32_copy
 
 
@@ -71,22 +68,24 @@ def compress(model, images, condition=None) -> bytes:
         True
     """
     kind = _model_kind(model)
-    images = _checked_images(model, images)
+    images = np.asarray(model.check_images(images), np.int32)
     condition = _checked_condition(model, condition, kind)
     batch = images.shape[0]
     stream = SymbolStream()
     side = b""
-    if kind == "PixelCNNAutoencoder":
-        code = np.ascontiguousarray(model.encode(images).numpy(), np.float32)
+    side_spec = model.side_information_spec
+    if side_spec is not None:  # e.g. an auto-encoder's code: stored, then conditioned on
+        code = model.side_information(images).numpy()
+        code = np.ascontiguousarray(code, side_spec.tensor_spec.dtype.as_numpy_dtype)
         side = code.tobytes()
         condition = code
-    decoded = _run_passes(model, kind, stream, batch, condition, truth=images)
+    decoded = _run_passes(model, stream, batch, condition, truth=images)
     if not np.array_equal(decoded, images):  # the pass returns what the handler gave it
         raise AssertionError("compress: the teacher-forced pass changed the images.")
     header = Header(
         kind, batch, tuple(model.image_shape), model.num_levels,
         header_lib.config_digest(model), header_lib.weights_digest(model),
-        header_lib.crc(None if kind == "PixelCNNAutoencoder" else condition),
+        header_lib.crc(None if side_spec is not None else condition),
         header_lib.crc(images), len(side),
     )  # fmt: skip
     return header.seal(side + stream.compressed().tobytes())
@@ -108,17 +107,19 @@ def decompress(model, data: bytes, condition=None) -> np.ndarray:
     _check_model(model, kind, header)
     batch = header.batch
     side, payload = body[: header.side_bytes], body[header.side_bytes :]
-    if kind == "PixelCNNAutoencoder":
+    side_spec = model.side_information_spec
+    if side_spec is not None:
         if condition is not None:
-            raise ValueError("A PixelCNNAutoencoder's data carries its codes: give no condition.")
-        dim = model.bottleneck_dim
-        if len(side) != 4 * batch * dim:
+            raise ValueError(f"A {kind}'s data carries its codes: give no condition.")
+        dtype, dim = side_spec.tensor_spec.dtype.as_numpy_dtype, side_spec.dim
+        size = np.dtype(dtype).itemsize * batch * dim
+        if len(side) != size:
             raise CompressedDataError(
                 f"Header fields side_bytes={len(side)}, batch={batch}: expected "
-                f"{4 * batch * dim} bytes of float32 codes for {batch} images of a bottleneck "
-                f"of {dim}."
+                f"{size} bytes of {np.dtype(dtype).name} codes for {batch} images of a "
+                f"bottleneck of {dim}."
             )
-        condition = np.frombuffer(side, np.float32).reshape(batch, dim)
+        condition = np.frombuffer(side, dtype).reshape(batch, dim)
     else:
         if len(side):
             raise CompressedDataError(
@@ -142,7 +143,7 @@ def decompress(model, data: bytes, condition=None) -> np.ndarray:
         header.check_legacy_batch()  # format 1: nothing else bounds its batch
     stream = SymbolStream(np.frombuffer(payload, np.uint32).copy())
     try:
-        images = _run_passes(model, kind, stream, batch, condition, truth=None)
+        images = _run_passes(model, stream, batch, condition, truth=None)
     except Exception as error:  # the coder's own errors on a corrupted stream, any type
         raise CompressedDataError(
             f"Decoding failed (corrupted data?): {type(error).__name__}: {error}"
@@ -162,47 +163,36 @@ def coded_bits(data: bytes) -> int:
     return 8 * (len(data) - (header_lib.LEGACY_SIZE if legacy else header_lib.SIZE))
 
 
-# --- Model kinds --------------------------------------------------------------------------
+# --- The model's factorisation (`models.factorisation`) ----------------------------------
 
 
 def _model_kind(model) -> str:
-    if isinstance(model, PixelCNNAutoencoder):
-        return "PixelCNNAutoencoder"
-    if isinstance(model, GrayscalePixelCNN):
-        return "GrayscalePixelCNN"
-    if isinstance(model, PyramidPixelCNN):
-        return "PyramidPixelCNN"
-    if isinstance(model, GatedPixelCNN):
-        return "GatedPixelCNN"
-    raise ValueError(
-        "Compression needs a model with a cached pass: a GatedPixelCNN, GrayscalePixelCNN, "
-        f"PyramidPixelCNN or PixelCNNAutoencoder. Received: {type(model).__name__}"
-        + (" (the original PixelCNN has no cached pass)." if type(model).__name__ == "PixelCNN"
-           else ".")
-    )  # fmt: skip
-
-
-def _checked_images(model, images) -> np.ndarray:
-    checker = model.decoder if isinstance(model, PixelCNNAutoencoder) else model
-    return np.asarray(checker.check_images(images), np.int32)
+    """The header's name of `model` (`model.model_kind`), once every factor has a cached
+    pass."""
+    kind = model.model_kind
+    factors = model.factors()
+    if kind not in header_lib.MODEL_KINDS or not all(
+        supports_cached_sampling(factor.network) for factor in factors
+    ):
+        raise ValueError(
+            "Compression needs a model with a cached pass: a GatedPixelCNN, "
+            "GrayscalePixelCNN, PyramidPixelCNN or PixelCNNAutoencoder. Received: "
+            f"{type(model).__name__}"
+            + (" (the original PixelCNN has no cached pass)." if kind == "PixelCNN" else ".")
+        )
+    return kind
 
 
 def _checked_condition(model, condition, kind):
-    if kind != "GatedPixelCNN":
+    spec = model.condition_spec
+    if not spec.is_conditional:
         if condition is not None:
             raise ValueError(
                 f"A {kind} takes no condition. Received a condition of shape {np.shape(condition)}."
             )
         return None
-    spec = condition_spec(model)
-    if spec is None and condition is not None:
-        model.checked_condition(condition)  # raises: unconditional
-    if spec is None:
-        return None
     model.checked_condition(condition)  # a missing or malformed condition fails clearly
-    return np.asarray(tf.cast(condition, spec.dtype))
-
-
+    return np.asarray(tf.cast(condition, spec.tensor_spec.dtype))
 def _check_model(model, kind, header: Header) -> None:
     """The header's model fields against `model` (kind, shape, levels, digests)."""
     if header.model_kind != kind:
@@ -231,48 +221,26 @@ def _check_model(model, kind, header: Header) -> None:
         )
 
 
-def _gated_pass(model: GatedPixelCNN, stream, batch, condition, truth, known=None,
-                grayscale_levels=None):  # fmt: skip
-    """One coded pass of a `GatedPixelCNN` (softmax or mixture)."""
-    handler = CodingHandler(stream, truth, known)
-    return coded_pass(model, grayscale_levels).run(handler, batch, condition)
-
-
-def _run_passes(model, kind, stream, batch, condition, truth: Optional[np.ndarray]):
-    """Codes (truth given) or decodes (truth None) a batch; returns the images."""
+def _run_passes(model, stream, batch, condition, truth: Optional[np.ndarray]):
+    """Codes (truth given) or decodes (truth None) a batch, factor by factor in sampling
+    order (`model.factors()`); returns the images."""
     model = float32_copy(model)  # mixed precision: the tables of its float32 copy
-    if kind == "GatedPixelCNN":
-        return _gated_pass(model, stream, batch, condition, truth)
-    if kind == "PixelCNNAutoencoder":
-        return _gated_pass(model.decoder, stream, batch, condition, truth)
-    if kind == "GrayscalePixelCNN":
-        grayscale_truth = None if truth is None else np.asarray(model.auxiliary(truth), np.int32)
-        grayscale = _gated_pass(model.grayscale_model, stream, batch, None, grayscale_truth)
-        return _gated_pass(
-            model.colour_model, stream, batch, grayscale, truth,
-            grayscale_levels=model.grayscale_levels,
-        )  # fmt: skip
-    # PyramidPixelCNN: lowest level first; each level's even-even quarter is the level below.
-    pyramid = None if truth is None else [np.asarray(x) for x in model.pyramid(truth)]
-    lower = None
-    for index, level_model in enumerate(model.levels):
-        level_truth = None if pyramid is None else pyramid[index]
-        if index and getattr(model, "quarters", "raster") == "independent":
-            # The three new quarters: one batch of 3B images of the h×w grid.
-            quarters_truth = None
-            if level_truth is not None:
-                quarters_truth = np.asarray(model.new_quarters(level_truth), np.int32)
-            conditions = np.asarray(model.quarter_conditions(lower), np.int32)
-            quarters = _gated_pass(
-                level_model, stream, 3 * batch, conditions, quarters_truth
-            )  # (3B, h, w, C), quarter-major
-            quarters = quarters.reshape(3, batch, *quarters.shape[1:])
-            lower = np.asarray(model.interleave(lower, quarters), np.int32)
-            continue
-        known = None
-        if lower is not None:
-            known = lambda row, column, lower=lower: (  # noqa: E731
-                lower[:, row // 2, column // 2] if row % 2 == 0 and column % 2 == 0 else None
-            )
-        lower = _gated_pass(level_model, stream, batch, lower, level_truth, known=known)
-    return lower
+    images = None  # the model's images after each factor
+    for factor in model.factors():
+        factor_truth = None
+        if truth is not None:
+            factor_truth = np.asarray(factor.values_of(truth), np.int32)
+        if factor.conditions_on == "nothing":
+            factor_condition = None
+        elif factor.conditions_on == "condition":
+            factor_condition = condition
+        else:  # conditioned on the factor before
+            dtype = factor.network.condition_spec.tensor_spec.dtype.as_numpy_dtype
+            factor_condition = np.asarray(factor.condition_from(images), dtype)
+        known = None if factor.known_from is None else factor.known_from(images)
+        handler = CodingHandler(stream, factor_truth, known)
+        values = coded_pass(factor.network, factor.truncation_levels).run(
+            handler, factor.batch_multiple * batch, factor_condition
+        )
+        images = np.asarray(factor.joined(images, values), np.int32)
+    return images

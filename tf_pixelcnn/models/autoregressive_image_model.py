@@ -10,6 +10,7 @@ from tf_pixelcnn.distributions import categorical
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.image_condition_network import ImageConditionNetwork
 from tf_pixelcnn.layers.spatial_condition_network import SpatialConditionNetwork
+from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.image_checks import check_image_shape, check_integer_images
 
 
@@ -108,6 +109,21 @@ class AutoregressiveImageModel(keras.Model):
                 dtype=self.dtype_policy,
             )
         return None
+
+    # --- Factorisation (`models.factorisation`) ------------------------------------------
+
+    model_kind = "AutoregressiveImageModel"  # subclasses: their compressed-data header name
+    side_information_spec = None  # no side information comes with the images
+
+    def factors(self):
+        """One factor: this network over the images, given the model's condition."""
+        conditions_on = "condition" if self.is_conditional else "nothing"
+        return factorisation.single_factor("image", self, conditions_on)
+
+    @property
+    def condition_spec(self) -> factorisation.ConditionSpec:
+        """What `condition=` takes: labels, vectors, an image, or nothing."""
+        return factorisation.condition_spec_of(self)
 
     # --- Conditioning -------------------------------------------------------------------
 

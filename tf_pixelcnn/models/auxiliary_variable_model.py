@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.utils.float32_copy import float32_copy, is_float32
 from tf_pixelcnn.distributions import random_stream
+from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.gated_pixel_cnn import optional_head_config
 from tf_pixelcnn.models.image_checks import check_image_shape, check_integer_images
@@ -108,7 +109,19 @@ class AuxiliaryVariableModel(keras.Model):
             dtype=self.dtype_policy,
         )
 
+    # --- Factorisation (`models.factorisation`) ------------------------------------------
+
+    condition_spec = factorisation.NO_CONDITION  # unconditional
+    side_information_spec = None
+
     # --- Subclasses ---------------------------------------------------------------------
+
+    model_kind = "AuxiliaryVariableModel"  # subclasses: their compressed-data header name
+
+    def factors(self):
+        """The `factorisation.Factor`s, in sampling order (their networks:
+        `factor_models`)."""
+        raise NotImplementedError
 
     @property
     def factor_models(self) -> Dict[str, keras.Model]:
@@ -236,7 +249,7 @@ class AuxiliaryVariableModel(keras.Model):
                 f"Received: temperature={temperature}."
             )
         seeds, method = self._sampling_arguments(num_samples, seed, method, mixture_mode)
-        uniform = _uniform_stream(seeds, self.stream_size)
+        uniform = random_stream.traced_uniform_noise(seeds, (self.stream_size,))
         key = ("sample", method, float(log_scale_reduction), mixture_mode, jit_compile)
         samplers = _compiled.setdefault(self, {})
         if key not in samplers:
@@ -272,7 +285,9 @@ class AuxiliaryVariableModel(keras.Model):
         seeds, method = self._sampling_arguments(
             int(auxiliary.shape[0]), seed, method, mixture_mode
         )
-        uniform = _uniform_stream(seeds, self.given_stream_size_for(auxiliary.shape[1:]))
+        uniform = random_stream.traced_uniform_noise(
+            seeds, (self.given_stream_size_for(auxiliary.shape[1:]),)
+        )
         # One function per x̂ shape and dtype (a pyramid takes several resolutions; the
         # dtype is checked inside), any batch.
         spec = tf.TensorSpec([None, *auxiliary.shape[1:]], auxiliary.dtype)
@@ -324,8 +339,3 @@ class AuxiliaryVariableModel(keras.Model):
     def build(self, input_shape=None):
         self.built = True
 
-
-@tf.function(reduce_retracing=True)  # eager map_fn: ~2 ms per image; traced: ~30 µs
-def _uniform_stream(seeds, size: int) -> tf.Tensor:
-    """`float32 [batch, size]`: image b's numbers from `seeds[b]` alone."""
-    return random_stream.uniform_noise(seeds, (size,))

@@ -82,6 +82,8 @@ class GatedPixelCNN(AutoregressiveImageModel):
         "Conditional Image Generation with PixelCNN Decoders", §2 and Fig. 2.
     """
 
+    model_kind = "GatedPixelCNN"
+
     def __init__(
         self,
         image_shape: Sequence[int],

@@ -8,6 +8,8 @@ import tensorflow as tf
 
 from tf_pixelcnn import grayscale_levels as grayscale_lib
 from tf_pixelcnn.distributions import truncated_logistic_mixture
+from tf_pixelcnn.distributions.truncated_logistic_mixture import TruncatedLogisticMixture
+from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.sampling.cached import cached_sample
@@ -101,9 +103,26 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
         )
         self.built = True
 
+    model_kind = "GrayscalePixelCNN"
+
     @property
     def factor_models(self) -> Dict[str, keras.Model]:
         return {"grayscale": self.grayscale_model, "colour": self.colour_model}
+
+    def factors(self):
+        """x̂ with the grayscale model, then x given x̂ with the colour model's mixture
+        truncated to the colours consistent with x̂."""
+        return (
+            factorisation.Factor(
+                "grayscale", self.grayscale_model, self.grayscale_model.pixel_distribution,
+                "nothing", values_of=self.auxiliary,
+            ),
+            factorisation.Factor(
+                "colour", self.colour_model,
+                TruncatedLogisticMixture(self.colour_model.pixel_distribution), "grayscale",
+                condition_from=_grayscale_of, truncation_levels=self.grayscale_levels,
+            ),
+        )  # fmt: skip
 
     def auxiliary(self, images) -> tf.Tensor:
         """x̂: `int32 [batch, H, W, 1]` in [0, grayscale_levels)."""
@@ -176,26 +195,30 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
     @property
     def stream_size(self) -> int:
         height, width, _ = self.image_shape
-        return height * width + self.given_stream_size
+        uniforms = self.grayscale_model.pixel_distribution.uniforms_per_pixel
+        return height * width * uniforms + self.given_stream_size
 
     @property
     def given_stream_size(self) -> int:
-        height, width, channels = self.image_shape
-        return height * width * (1 + channels)
+        height, width, _ = self.image_shape
+        return height * width * self.colour_model.pixel_distribution.uniforms_per_pixel
 
     def draw(self, uniform, method, temperature, log_scale_reduction, mixture_mode):
         height, width, _ = self.image_shape
-        grayscale_uniform = tf.reshape(uniform[:, : height * width], [-1, height, width, 1])
+        stream_shape = self.grayscale_model.pixel_distribution.stream_shape(height, width)
+        size = math.prod(stream_shape)
+        grayscale_uniform = tf.reshape(uniform[:, :size], [-1, *stream_shape])
         sampler = cached_sample if method == "cached" else naive_sample
         grayscale = sampler(self.grayscale_model, grayscale_uniform, None, temperature)
         return self.draw_given(
-            grayscale, uniform[:, height * width :], method, log_scale_reduction, mixture_mode
+            grayscale, uniform[:, size:], method, log_scale_reduction, mixture_mode
         )
 
     def draw_given(self, auxiliary, uniform, method, log_scale_reduction, mixture_mode):
         height, width, channels = self.image_shape
         grayscale = self.grayscale_model.check_images(auxiliary)  # [B, H, W, 1] in range
-        uniform = tf.reshape(uniform, [-1, height, width, 1 + channels])
+        stream_shape = self.colour_model.pixel_distribution.stream_shape(height, width)
+        uniform = tf.reshape(uniform, [-1, *stream_shape])
 
         def draw_pixel(params, pixel_uniform, row, column):
             level = grayscale[:, row, column, 0]  # (B,)
@@ -223,6 +246,11 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
             "grayscale_num_layers": self.grayscale_num_layers,
             "grayscale_filters": self.grayscale_filters,
         }
+
+
+def _grayscale_of(images_so_far):
+    """The colour factor's condition: x̂, the grayscale factor's images."""
+    return images_so_far
 
 
 def _check_arguments(image_shape, num_levels: int, grayscale_levels: int) -> None:

@@ -54,6 +54,8 @@ class PixelCNN(AutoregressiveImageModel):
         Decoders", §2.2 (blind spot) and Table 1.
     """
 
+    model_kind = "PixelCNN"  # no cached pass: not compressible
+
     def __init__(
         self,
         image_shape: Sequence[int],

@@ -9,6 +9,7 @@ from tf_pixelcnn.distributions import categorical
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.conv_encoder import ConvEncoder
 from tf_pixelcnn.layers.spatial_condition_network import default_num_resamplings
+from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.gated_pixel_cnn import optional_head_config
 from tf_pixelcnn.sampling import sample
@@ -106,6 +107,28 @@ class PixelCNNAutoencoder(keras.Model):
 
     def build_from_config(self, config):
         self.build()
+
+    # --- Factorisation (`models.factorisation`) ------------------------------------------
+
+    model_kind = "PixelCNNAutoencoder"
+    condition_spec = factorisation.NO_CONDITION  # the images bring their own code
+
+    @property
+    def side_information_spec(self) -> factorisation.ConditionSpec:
+        """The code h = encode(x) comes with the images: vectors `float32 [B, m]`."""
+        return factorisation.ConditionSpec("vectors", dim=self.bottleneck_dim)
+
+    def side_information(self, images) -> tf.Tensor:
+        """h = encode(x), `float32 [batch, bottleneck_dim]`."""
+        return self.encode(images)
+
+    def factors(self):
+        """One factor: the decoder over the images, given the code."""
+        return factorisation.single_factor("image", self.decoder, "condition")
+
+    def check_images(self, images) -> tf.Tensor:
+        """Checked integer images `[batch, H, W, C]` as int32 (the decoder's check)."""
+        return self.decoder.check_images(images)
 
     def encode(self, images, training=False) -> tf.Tensor:
         """`float [batch, bottleneck_dim]` code of integer images `[batch, H, W, C]`."""

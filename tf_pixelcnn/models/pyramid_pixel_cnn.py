@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.distributions import logistic_mixture
 from tf_pixelcnn.layers.numbered_layers import numbered_layers, set_numbered_layers
+from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.image_checks import check_integer_images
@@ -169,9 +170,48 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
     def level_names(self) -> List[str]:
         return [f"{h}x{w}" for h, w, _ in self.level_shapes]
 
+    model_kind = "PyramidPixelCNN"
+
     @property
     def factor_models(self) -> Dict[str, keras.Model]:
         return dict(zip(self.level_names, self.levels))
+
+    def factors(self):
+        """One factor per level, lowest first. Level i ≥ 1 is conditioned on level i − 1:
+        raster, the H×W image whose even-even quarter is the level below (given, not
+        modelled); independent, the three new quarters as 3·B images of the h×w grid."""
+        names, levels = self.level_names, self.levels
+        factors = [
+            factorisation.Factor(
+                names[0], levels[0], levels[0].pixel_distribution, "nothing",
+                values_of=lambda images: self.pyramid(images)[0],
+            )
+        ]  # fmt: skip
+        for index in range(1, self.num_resolutions):
+            level = levels[index]
+
+            def values_of(images, index=index):
+                return self.pyramid(images)[index]
+
+            if self.quarters == "independent":
+                factors.append(
+                    factorisation.Factor(
+                        names[index], level, level.pixel_distribution, names[index - 1],
+                        values_of=lambda images, of=values_of: self.new_quarters(of(images)),
+                        condition_from=self.quarter_conditions,
+                        joined=self._joined_quarters,
+                        batch_multiple=len(NEW_QUARTERS),
+                    )
+                )  # fmt: skip
+                continue
+            factors.append(
+                factorisation.Factor(
+                    names[index], level, level.pixel_distribution, names[index - 1],
+                    values_of=values_of, condition_from=_lower_level,
+                    known_from=_known_from_lower,
+                )
+            )  # fmt: skip
+        return tuple(factors)
 
     def pyramid(self, images) -> List[tf.Tensor]:
         """The image at every resolution, lowest first: x⁽ⁱ⁻¹⁾ = x⁽ⁱ⁾[:, ::2, ::2]."""
@@ -284,10 +324,18 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
 
     # --- Sampling -----------------------------------------------------------------------
 
+    def _joined_quarters(self, lower, quarters) -> tf.Tensor:
+        """The level from the level below and its new quarters `[3·B, h, w, C]`."""
+        shape = [len(NEW_QUARTERS), -1, *quarters.shape[1:]]
+        return self.interleave(lower, tf.reshape(quarters, shape))
+
     def _level_stream_sizes(self) -> List[int]:
-        """Uniforms per image of each level: 1 + C per modelled pixel (raster: the known
-        quarter's too, unused; independent: the three quarters, one after the other)."""
-        sizes = [h * w * (1 + c) for h, w, c in self.level_shapes]
+        """Uniforms per image of each level: its distribution's per modelled pixel (raster:
+        the known quarter's too, unused; independent: the three quarters, one after the other)."""
+        sizes = [
+            math.prod(level.pixel_distribution.stream_shape(h, w))
+            for level, (h, w, _) in zip(self.levels, self.level_shapes)
+        ]
         if self.quarters == "independent":
             sizes[1:] = [3 * size // 4 for size in sizes[1:]]
         return sizes
@@ -322,10 +370,11 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         model = self.levels[index]
         if index and self.quarters == "independent":
             h, w = height // 2, width // 2
-            uniform = tf.reshape(uniform, [-1, len(NEW_QUARTERS), h, w, 1 + channels])
+            stream_shape = model.pixel_distribution.stream_shape(h, w)
+            uniform = tf.reshape(uniform, [-1, len(NEW_QUARTERS), *stream_shape])
             uniform = tf.reshape(
-                tf.transpose(uniform, [1, 0, 2, 3, 4]), [-1, h, w, 1 + channels]
-            )  # (3B, h, w, 1 + C), quarter-major
+                tf.transpose(uniform, [1, 0, 2, 3, 4]), [-1, *stream_shape]
+            )  # (3B, h, w, uniforms per pixel), quarter-major
             drawn = draw_mixture_images(
                 model, uniform, self.quarter_conditions(lower), method, log_scale_reduction,
                 mixture_mode,
@@ -333,7 +382,7 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
             return self.interleave(
                 lower, tf.reshape(drawn, [len(NEW_QUARTERS), -1, h, w, channels])
             )
-        uniform = tf.reshape(uniform, [-1, height, width, 1 + channels])
+        uniform = tf.reshape(uniform, [-1, *model.pixel_distribution.stream_shape(height, width)])
         if index == 0:
             return draw_mixture_images(
                 model, uniform, None, method, log_scale_reduction, mixture_mode
@@ -415,6 +464,20 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
             "base_filters": self.base_filters,
             **extra,
         }
+
+
+def _lower_level(lower):
+    """A raster level's condition: the level below, x⁽ⁱ⁻¹⁾."""
+    return lower
+
+
+def _known_from_lower(lower):
+    """A raster level's given pixels: its even-even quarter is the level below."""
+
+    def known(row: int, column: int):
+        return lower[:, row // 2, column // 2] if row % 2 == 0 and column % 2 == 0 else None
+
+    return known
 
 
 def spread_pixels(values, stride: int, row: int = 0, column: int = 0) -> tf.Tensor:

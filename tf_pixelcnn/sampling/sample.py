@@ -59,12 +59,19 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", 
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}.")
-    if hasattr(model, "factor_log_probs"):  # Grayscale / Pyramid PixelCNN: its own sampler
+    if model.side_information_spec is not None:
+        raise ValueError(
+            f"A {type(model).__name__}'s images come with side information "
+            f"({model.side_information_spec}); sample its factor given it instead "
+            "(`PixelCNNAutoencoder.decode`)."
+        )
+    factors = model.factors()
+    if len(factors) > 1:  # e.g. Grayscale / Pyramid PixelCNN: factor by factor, its sampler
         return _sample_factored(
             model, num_samples, condition, seed, method, temperature, log_scale_reduction,
             mixture_mode, jit_compile,
         )  # fmt: skip
-    distribution = model.pixel_distribution
+    model, distribution = factors[0].network, factors[0].pixel_distribution
     distribution.check_draw_options(temperature, log_scale_reduction, mixture_mode)
     method = _cached_or_naive(model, method)
     model = float32_copy(model)  # the model itself if it is float32
@@ -82,7 +89,8 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", 
 
 def _sample_factored(model, num_samples, condition, seed, method, temperature,
                      log_scale_reduction, mixture_mode, jit_compile):  # fmt: skip
-    """A `GrayscalePixelCNN` or `PyramidPixelCNN` (unconditional) samples itself."""
+    """A model of several factors (`GrayscalePixelCNN`, `PyramidPixelCNN`; unconditional)
+    samples itself."""
     if condition is not None:
         raise ValueError(f"{type(model).__name__} is unconditional. Received a condition.")
     return model.sample(
@@ -127,7 +135,7 @@ def _compiled_sampler(model, method, jit_compile):
             reduce_retracing=True,
             jit_compile=jit_compile,
             single_threaded=None if method == "cached" else False,
-            filters=getattr(model, "filters", None),
+            filters=model.filters,  # every factor network has its stacks' width
         )
     return per_model[key]
 
@@ -164,6 +172,6 @@ def _compiled_mixture_sampler(model, method, log_scale_reduction, mode, jit_comp
             reduce_retracing=True,
             jit_compile=jit_compile,
             single_threaded=None if method == "cached" else False,
-            filters=getattr(model, "filters", None),
+            filters=model.filters,  # every factor network has its stacks' width
         )
     return per_model[key]
