@@ -21,7 +21,7 @@ def batch_condition(model, batch: Dict[str, tf.Tensor]):
     its labels if `model` is class-conditional, else None."""
     if "condition" in batch:
         return batch["condition"]
-    if getattr(model, "num_classes", None) is not None:
+    if model.condition_spec.kind == "labels":
         return batch["label"]
     return None
 
@@ -30,7 +30,8 @@ def check_factors(model, factors: Optional[Sequence[str]]) -> Optional[Tuple[str
     """The factors to train of an auxiliary-variable model (None: all / a plain model)."""
     if not factors:
         return None
-    names = tuple(getattr(model, "factor_models", {}))
+    model_factors = model.factors()
+    names = tuple(factor.name for factor in model_factors) if len(model_factors) > 1 else ()
     unknown = [f for f in factors if f not in names]
     if not names or unknown or len(set(factors)) != len(factors):
         raise ValueError(
@@ -44,7 +45,8 @@ def trained_variables(model, factors: Optional[Sequence[str]]) -> List[tf.Variab
     """The variables a step updates: the selected factors' sub-models, or all."""
     if not factors:
         return model.trainable_variables
-    return [v for name in factors for v in model.factor_models[name].trainable_variables]
+    networks = {factor.name: factor.network for factor in model.factors()}
+    return [v for name in factors for v in networks[name].trainable_variables]
 
 
 def _bits_per_dim(model, batch, training: bool, factors=None) -> tf.Tensor:
@@ -164,7 +166,7 @@ def make_distributed_eval_step(model, strategy: tf.distribute.Strategy) -> Calla
 
     def replica_step(batch):
         weight = batch["weight"]
-        if hasattr(model, "factor_log_probs"):
+        if len(model.factors()) > 1:  # the loss and a report per factor
             log_probs = model.factor_log_probs(batch["image"])  # once: the loss and the report
             bits = bits_per_dim_of(log_probs, model.image_shape)
             reported = model.report_bits_per_dim(log_probs)

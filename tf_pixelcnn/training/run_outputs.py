@@ -44,12 +44,13 @@ class SamplePicture(NamedTuple):
 def sample_images(model, num_samples: int, seed, test_batch=None) -> SamplePicture:
     """One row per class (up to 10) of class-conditional models; test images over their
     reconstructions for auto-encoders (`test_batch`); else a square of samples."""
-    if hasattr(model, "reconstruct"):
+    if model.side_information_spec is not None:  # auto-encoders: reconstruct from it
         images = test_batch["image"]
         picture = np.concatenate([images.numpy(), model.reconstruct(images, seed).numpy()])
         return SamplePicture(picture, len(images), "reconstructions")
-    if getattr(model, "num_classes", None):
-        classes = min(model.num_classes, 10)
+    spec = model.condition_spec
+    if spec.kind == "labels":
+        classes = min(spec.num_classes, 10)
         columns = max(num_samples // classes, 1)
         labels = np.repeat(np.arange(classes, dtype=np.int32), columns)
         return SamplePicture(sample(model, condition=labels, seed=seed).numpy(), columns, "samples")

@@ -396,7 +396,7 @@ class _Trainer:
             return None
         self.say(f"step {step}: sampling {num_samples} images...")
         test_batch = None
-        if hasattr(run.model, "reconstruct"):
+        if run.model.side_information_spec is not None:  # shows reconstructions
             test_batch = run.local_batch("test", num_samples)
         seed, levels = (int(run.config["seed"]), step), int(run.data_config["num_levels"])
         picture = run_outputs.sample_images(run.model, num_samples, seed, test_batch)
