@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
-from tf_pixelcnn.distributions import categorical, logistic_mixture, random_stream
+from tf_pixelcnn.distributions import categorical, random_stream
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
@@ -202,11 +202,9 @@ def served_endpoint(
 def draw(model: AutoregressiveImageModel, seed, condition) -> tf.Tensor:
     """uint8 images `[batch, H, W, C]` from per-image seeds `[batch, 2]`: the cached sampler
     where the model has one."""
-    height, width, channels = model.image_shape
-    if getattr(model, "num_mixture_components", None):
-        uniform = random_stream.uniform_noise(seed, (height, width, channels + 1))
-        return tf.cast(cached_sample(model, uniform, condition), tf.uint8)
-    uniform = random_stream.uniform_noise(seed, model.image_shape)
+    height, width, _ = model.image_shape
+    stream_shape = model.pixel_distribution.stream_shape(height, width)  # (H, W, n)
+    uniform = random_stream.uniform_noise(seed, stream_shape)
     sampler = cached_sample if supports_cached_sampling(model) else naive_sample
     return tf.cast(sampler(model, uniform, condition), tf.uint8)
 
@@ -214,7 +212,7 @@ def draw(model: AutoregressiveImageModel, seed, condition) -> tf.Tensor:
 def draw_completion(model: AutoregressiveImageModel, images, known_rows, seed, condition):
     """uint8 completions: the first `known_rows[b]` rows of image b kept, the rest drawn
     with the cached sampler and image b's seed (the same images as `tpc.complete`)."""
-    height, width, channels = model.image_shape
+    height, width, _ = model.image_shape
     in_range = tf.logical_and(
         tf.reduce_all(known_rows >= 0), tf.reduce_all(known_rows <= height)
     )
@@ -224,8 +222,7 @@ def draw_completion(model: AutoregressiveImageModel, images, known_rows, seed, c
     with tf.control_dependencies([check]):
         known_pixels = tf.identity(known_rows) * width
     images = model.check_images(tf.cast(images, tf.int32))
-    mixture = bool(getattr(model, "num_mixture_components", None))
-    stream_shape = (height, width, channels + 1) if mixture else model.image_shape
+    stream_shape = model.pixel_distribution.stream_shape(height, width)  # (H, W, n)
     uniform = random_stream.uniform_noise(seed, stream_shape)
     return tf.cast(complete_images(model, images, known_pixels, uniform, condition), tf.uint8)
 
@@ -254,12 +251,8 @@ def condition_input(spec: tf.TensorSpec | None, inputs: Tensors) -> tf.Tensor | 
 def log_prob_outputs(model, images, condition) -> Tensors:
     images = tf.cast(images, tf.int32)
     outputs = model(images, condition=condition) if condition is not None else model(images)
-    if getattr(model, "num_mixture_components", None):
-        pixel_log_prob = logistic_mixture.pixel_log_prob(
-            outputs, images, model.num_mixture_components, model.num_levels
-        )  # (B, H, W)
-    else:
-        pixel_log_prob = categorical.pixel_log_prob_from_logits(outputs, images)
+    # (B, H, W, C) per sub-pixel (softmax), (B, H, W) per pixel (logistic mixture)
+    pixel_log_prob = model.pixel_distribution.log_prob(outputs, images)
     log_prob = tf.reduce_sum(pixel_log_prob, axis=tf.range(1, tf.rank(pixel_log_prob)))
     return {
         "log_prob": log_prob,
