@@ -167,7 +167,7 @@ def _compiled_completion(model, jit_compile: bool):
         model_ref = weakref.ref(model)
         per_model[key] = SamplerFunction(
             lambda x, k, u, c, t: complete_images(model_ref(), x, k, u, c, t),
-            filters=getattr(model, "filters", None),
+            filters=model.filters,  # every factor network has its stacks' width
             reduce_retracing=True,
             jit_compile=jit_compile,
         )
