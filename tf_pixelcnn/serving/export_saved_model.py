@@ -6,9 +6,7 @@ from typing import Any, Mapping, Optional, Sequence, Tuple
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.utils.float32_copy import float32_copy
-from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
 from tf_pixelcnn.serving import signatures
 from tf_pixelcnn.serving import versioned_directory
 
@@ -20,25 +18,25 @@ DEFAULT_MAX_BATCH = 64
 
 def model_metadata(model, signature_names, max_batch: Optional[int]) -> dict:
     """What a client needs to call the model, readable without this package."""
-    autoencoder = isinstance(model, PixelCNNAutoencoder)
-    auxiliary = isinstance(model, AuxiliaryVariableModel)
+    side_information = model.side_information_spec  # the auto-encoder's code
+    factors = model.factors()
+    auxiliary = len(factors) > 1
     if auxiliary:
         auxiliary_shape = model.auxiliary(tf.zeros([1, *model.image_shape], tf.int32)).shape[1:]
+    condition = model.condition_spec
     return {
         "model_kind": type(model).__name__,
         "image_shape": list(model.image_shape),
         "num_levels": model.num_levels,
-        "num_classes": None if autoencoder else getattr(model, "num_classes", None),
-        "condition_dim": None if autoencoder else getattr(model, "condition_dim", None),
+        "num_classes": condition.num_classes,
+        "condition_dim": condition.dim,
         "condition_image_shape": (
-            None
-            if getattr(model, "condition_image_shape", None) is None
-            else list(model.condition_image_shape)
+            None if condition.image_shape is None else list(condition.image_shape)
         ),
         "spatial_condition": getattr(model, "spatial_condition", False),
         "num_mixture_components": getattr(model, "num_mixture_components", None),
-        "bottleneck_dim": model.bottleneck_dim if autoencoder else None,
-        "factors": list(model.factor_models) if auxiliary else None,
+        "bottleneck_dim": None if side_information is None else side_information.dim,
+        "factors": [factor.name for factor in factors] if auxiliary else None,
         "auxiliary_shape": list(auxiliary_shape) if auxiliary else None,
         "max_batch": max_batch,
         "signatures": list(signature_names),

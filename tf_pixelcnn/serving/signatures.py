@@ -373,14 +373,15 @@ def auxiliary_endpoints(model: AuxiliaryVariableModel, max_batch: int | None):
 
 def endpoints(model, max_batch: int | None = None) -> dict[str, Endpoint]:
     """The signatures of `model`, `log_prob` first (it becomes `serving_default`)."""
-    if isinstance(model, AuxiliaryVariableModel):
-        return auxiliary_endpoints(model, max_batch)
-    if isinstance(model, PixelCNNAutoencoder):
+    if not callable(getattr(model, "factors", None)):  # not a model of this package
+        raise ValueError(
+            "export_saved_model takes a model that describes its factorisation "
+            "(tf_pixelcnn.models.factorisation): a GatedPixelCNN, PixelCNN, "
+            f"PixelCNNAutoencoder, GrayscalePixelCNN or PyramidPixelCNN. "
+            f"Received: {type(model).__name__}."
+        )
+    if model.side_information_spec is not None:  # images come with a code: encode/decode
         return autoencoder_endpoints(model, max_batch)
-    if isinstance(model, AutoregressiveImageModel):
-        return density_endpoints(model, max_batch)
-    raise ValueError(
-        "export_saved_model takes a GatedPixelCNN, PixelCNN, PixelCNNAutoencoder, "
-        "GrayscalePixelCNN or PyramidPixelCNN. "
-        f"Received: {type(model).__name__}."
-    )
+    if len(model.factors()) > 1:  # an auxiliary variable: sample_given, per-factor reports
+        return auxiliary_endpoints(model, max_batch)
+    return density_endpoints(model, max_batch)
