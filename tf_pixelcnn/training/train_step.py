@@ -14,8 +14,9 @@ def make_train_step(
     """Returns a compiled `step(images, condition=None) -> mean bits/dim of the batch`.
 
     The loss is −log p(x) / (H·W·C·ln 2) averaged over the batch (`training.loss`);
-    gradients are applied with `optimizer`. A loss-scaling optimizer (`keras.optimizers.LossScaleOptimizer`,
-    for mixed_float16) gets the gradients of its scaled loss, which it unscales.
+    gradients are applied with `optimizer`. A loss-scaling optimizer
+    (`keras.optimizers.LossScaleOptimizer`, for mixed_float16) gets the gradients of its
+    scaled loss, which it unscales.
     Works for `GatedPixelCNN`, `PixelCNN` (with or without condition) and
     `PixelCNNAutoencoder` (no condition: the code comes from the encoder).
 
