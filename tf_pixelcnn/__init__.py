@@ -9,6 +9,7 @@ samples = tpc.sample(model, num_samples=16, seed=(1, 2))
 from tf_pixelcnn import compression, layers, models, serving
 from tf_pixelcnn.distributions.categorical import bits_per_dim
 from tf_pixelcnn.models import (
+    CodePixelCNN,
     ConvAutoencoder,
     GatedPixelCNN,
     GrayscalePixelCNN,

@@ -39,7 +39,9 @@ SIZE = _FIELDS.size + _DATA_CRC.size
 LEGACY_SIZE = _FIELDS.size  # format 1: the fields alone
 _VERSION_OFFSET = len(MAGIC)
 
-MODEL_KINDS = ("GatedPixelCNN", "GrayscalePixelCNN", "PyramidPixelCNN", "PixelCNNAutoencoder")
+MODEL_KINDS = (
+    "GatedPixelCNN", "GrayscalePixelCNN", "PyramidPixelCNN", "PixelCNNAutoencoder", "CodePixelCNN"
+)  # fmt: skip
 
 
 class CompressedDataError(ValueError):

@@ -71,7 +71,7 @@ class AutoregressiveImageModel(keras.Model):
         super().__init__(**kwargs)
         image_shape, condition_image_shape = check_shapes_and_conditioning(
             image_shape, num_levels, num_classes, condition_dim, spatial_condition,
-            condition_image_shape, condition_image_levels,
+            condition_image_shape, condition_image_levels, self.max_levels,
         )  # fmt: skip
         self.condition_image_shape = condition_image_shape
         self.condition_image_levels = condition_image_levels
@@ -86,6 +86,11 @@ class AutoregressiveImageModel(keras.Model):
         # m(h) or f_w(x̂) under one attribute name: the one `.keras` files and checkpoints
         # key its weights by. The properties below say which it is.
         self.condition_network = self._make_condition_network()
+        self._make_input_layers()
+
+    def _make_input_layers(self):
+        """Layers of `input_features` / `condition_image_features` (a `CodePixelCNN`'s
+        embeddings); none here: images are scaled."""
 
     def _make_condition_network(self):
         """m(h) (`spatial_condition`), f_w(x̂) (`condition_image_shape`), or None."""
@@ -113,6 +118,7 @@ class AutoregressiveImageModel(keras.Model):
     # --- Factorisation (`models.factorisation`) ------------------------------------------
 
     model_kind = "AutoregressiveImageModel"  # subclasses: their compressed-data header name
+    max_levels = 256  # the most values per sub-pixel (and per x̂ value) a model takes
     side_information_spec = None  # no side information comes with the images
 
     def factors(self):
@@ -252,8 +258,20 @@ class AutoregressiveImageModel(keras.Model):
              tf.reduce_max(values), "min", tf.reduce_min(values)],
         )  # fmt: skip
         with tf.control_dependencies([check]):
-            scale = 2.0 / (self.condition_image_levels - 1)
-            return tf.cast(values, self.compute_dtype) * scale - 1.0
+            return self.condition_image_features(values)
+
+    def condition_image_features(self, values) -> tf.Tensor:
+        """Checked x̂ `int32 [batch, h, w, c]` → what f_w(x̂) reads: x̂ scaled to [-1, 1]
+        (`CodePixelCNN`: the embedded code map)."""
+        scale = 2.0 / (self.condition_image_levels - 1)
+        return tf.cast(values, self.compute_dtype) * scale - 1.0
+
+    @property
+    def condition_image_channels(self) -> Optional[int]:
+        """Channels of what f_w(x̂) reads (`condition_image_features`), or None."""
+        if self.condition_image_shape is None:
+            return None
+        return self.condition_image_shape[2]
 
     def conditioning(self, condition):
         """`(h, s)`: what every layer is conditioned on, h `[B, D]` or s `[B, H, W, S]`
@@ -278,6 +296,18 @@ class AutoregressiveImageModel(keras.Model):
         """Integer images in [0, L) to floats in [-1, 1]."""
         scale = 2.0 / (self.num_levels - 1)
         return tf.cast(images, self.compute_dtype) * scale - 1.0
+
+    def input_features(self, values) -> tf.Tensor:
+        """What the first layer reads of pixel values `int [..., C]`: `[..., input_channels]`
+        in the compute dtype — the values scaled to [-1, 1] (`scale_images`); a
+        `CodePixelCNN` embeds its codes. Feature k depends on sub-pixel k only, so the
+        samplers may give it a pixel whose later sub-pixels are not drawn yet (zeros)."""
+        return self.scale_images(values)
+
+    @property
+    def input_channels(self) -> int:
+        """Channels of `input_features`: the image's C (a `CodePixelCNN`: its embedding)."""
+        return self.image_shape[2]
 
     # --- Model --------------------------------------------------------------------------
 
@@ -313,7 +343,7 @@ class AutoregressiveImageModel(keras.Model):
             `[batch, height, width, channels, num_levels]` logits, float32.
         """
         images = self.check_images(images)
-        return self.logits_from_float(self.scale_images(images), condition, training)
+        return self.logits_from_float(self.input_features(images), condition, training)
 
     def log_prob(self, images, condition=None, training=False) -> tf.Tensor:
         """log p(x | condition) in nats, `float32 [batch]`."""
@@ -339,7 +369,10 @@ class AutoregressiveImageModel(keras.Model):
 
     def build_condition_network(self):
         if self.image_condition_network is not None:
-            build_once(self.image_condition_network, (None, *self.condition_image_shape))
+            height, width, _ = self.condition_image_shape
+            build_once(
+                self.image_condition_network, (None, height, width, self.condition_image_channels)
+            )
         elif self.spatial_condition_network is not None:
             build_once(self.spatial_condition_network, (None, self.condition_vector_dim))
 
@@ -366,10 +399,11 @@ class AutoregressiveImageModel(keras.Model):
 
 def check_shapes_and_conditioning(
     image_shape, num_levels, num_classes, condition_dim, spatial_condition,
-    condition_image_shape, condition_image_levels,
+    condition_image_shape, condition_image_levels, max_levels=256,
 ):  # fmt: skip
     """Checks the arguments every autoregressive image model shares; returns
-    `(image_shape, condition_image_shape)` as tuples of ints (or None)."""
+    `(image_shape, condition_image_shape)` as tuples of ints (or None). Levels of the
+    image and of x̂ are at most `max_levels`."""
     if condition_image_shape is not None:
         condition_image_shape = tuple(int(d) for d in condition_image_shape)
         if len(condition_image_shape) != 3 or min(condition_image_shape) < 1:
@@ -384,12 +418,12 @@ def check_shapes_and_conditioning(
                 f"num_classes={num_classes}, condition_dim={condition_dim}, "
                 f"spatial_condition={spatial_condition}."
             )
-        if not 2 <= condition_image_levels <= 256:
+        if not 2 <= condition_image_levels <= max_levels:
             raise ValueError(
-                "condition_image_levels must be in [2, 256]. Received: "
+                f"condition_image_levels must be in [2, {max_levels}]. Received: "
                 f"condition_image_levels={condition_image_levels}."
             )
-    image_shape = check_image_shape(image_shape, num_levels)
+    image_shape = check_image_shape(image_shape, num_levels, max_levels)
     if num_classes is not None and condition_dim is not None:
         raise ValueError(
             "Give num_classes (labels) or condition_dim (vectors), not both. Received: "

@@ -164,9 +164,9 @@ class GatedPixelCNN(AutoregressiveImageModel):
         return numbered_layers(self, "gated_block", self.num_layers)
 
     def build(self, input_shape=None):
-        height, width, channels = self.image_shape
+        height, width, _ = self.image_shape
         self.build_condition_network()
-        image = (None, height, width, channels)
+        image = (None, height, width, self.input_channels)
         features = (None, height, width, self.filters)
         for i, block in enumerate(self.blocks):
             build_once(block, (image, image) if i == 0 else (features, features))

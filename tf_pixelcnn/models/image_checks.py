@@ -6,17 +6,22 @@ from typing import Sequence, Tuple
 import tensorflow as tf
 
 
-def check_image_shape(image_shape: Sequence[int], num_levels: int) -> Tuple[int, int, int]:
+def check_image_shape(
+    image_shape: Sequence[int], num_levels: int, max_levels: int = 256
+) -> Tuple[int, int, int]:
     """Checks a model's `image_shape` `(height, width, channels)` (channels 1 or 3) and
-    `num_levels` (2 to 256); returns the shape as a tuple of ints."""
+    `num_levels` (2 to `max_levels`: 256 for images, more for codes); returns the shape
+    as a tuple of ints."""
     image_shape = tuple(int(d) for d in image_shape)
     if len(image_shape) != 3 or image_shape[2] not in (1, 3) or min(image_shape) < 1:
         raise ValueError(
             "image_shape must be (height, width, channels) with channels 1 or 3. "
             f"Received: image_shape={image_shape}."
         )
-    if not 2 <= num_levels <= 256:
-        raise ValueError(f"num_levels must be in [2, 256]. Received: num_levels={num_levels}.")
+    if not 2 <= num_levels <= max_levels:
+        raise ValueError(
+            f"num_levels must be in [2, {max_levels}]. Received: num_levels={num_levels}."
+        )
     return image_shape
 
 

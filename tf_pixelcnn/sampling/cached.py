@@ -128,9 +128,10 @@ class _CachedPass:
         # Static batch where known (shapes stay fixed through the loops, XLA needs them).
         self.batch = uniform.shape[0] if uniform.shape[0] is not None else tf.shape(uniform)[0]
         self.global_condition, self.spatial_condition = model.conditioning(condition)
-        self.scale = 2.0 / (self.levels - 1)
+        # What the first layer reads of a pixel (scaled values; a code prior's embedding).
+        self.input_features = model.input_features
         # Per-layer matrices of the pixel step, cut by colour group (masks applied once).
-        self.in_channels = [self.channels] + [model.filters] * (len(self.blocks) - 1)
+        self.in_channels = [model.input_channels] + [model.filters] * (len(self.blocks) - 1)
         self.layers = [
             pixel_step_weights.layer_weights(block, channels, self.groups, i == 0, dtype)
             for i, (block, channels) in enumerate(zip(self.blocks, self.in_channels))
@@ -150,7 +151,7 @@ class _CachedPass:
         o_l W_current + [o_l … o_l] W_left, is added to the row's link terms instead; the
         windows start at −o_l, so the left padding still holds x = 0.
         """
-        offset = tf.zeros([self.channels], self.dtype)
+        offset = tf.zeros([self.in_channels[0]], self.dtype)
         self.offsets, self.offset_terms = [], []
         for block, weights, half in zip(self.blocks, self.layers, self.halves):
             self.offsets.append(offset)
@@ -213,8 +214,11 @@ class _CachedPass:
         return tf.matmul(tf.nn.relu(concat(hidden)), head.logits[group]) + head.logits_bias[group]
 
     def draw_pixel_values(self, lefts, row, column, logits_array, draw_pixel, draw_subpixel):
-        """The C values of (row, column), the scaled pixel and the passes' state."""
-        pixel = tf.zeros([self.batch, self.channels], self.dtype)  # scaled values so far
+        """The C values of (row, column), the first layer's input of the pixel and the
+        passes' state."""
+        # The first layer's input with the sub-pixels drawn so far (the rest 0: the mask
+        # hides them from every pass that could see them).
+        pixel = self.input_features(tf.zeros([self.batch, self.channels], tf.int32))
         uniform = self.uniform[:, row, column]
         layers = len(self.blocks)
         passes = ([[]] + [[] for _ in range(layers)], [[] for _ in range(layers)], [])
@@ -223,7 +227,7 @@ class _CachedPass:
             if self.return_logits:
                 logits_array = logits_array.write(row * self.width + column, params)
             drawn = draw_pixel(params, uniform, row, column)  # (B, C)
-            pixel = tf.cast(drawn, self.dtype) * self.scale - 1.0
+            pixel = self.input_features(drawn)
             return tf.unstack(drawn, self.channels, axis=-1), pixel, passes, logits_array
         values = []
         for channel in range(self.channels):
@@ -233,8 +237,8 @@ class _CachedPass:
                 logits_array = logits_array.write(step, logits)
             value = draw_subpixel(logits, uniform[:, channel], row, column, channel)  # (B,)
             values.append(value)
-            one_hot = tf.one_hot(channel, self.channels, dtype=self.dtype)
-            pixel = pixel + one_hot * (tf.cast(value, self.dtype)[:, None] * self.scale - 1.0)
+            drawn = tf.stack(values + [tf.zeros_like(value)] * (self.channels - 1 - channel), -1)
+            pixel = self.input_features(drawn)  # (B, input channels)
         return values, pixel, passes, logits_array
 
     def pixel_step(self, row, column, link_columns, windows, row_values, logits_array, hooks):
@@ -296,7 +300,7 @@ class _CachedPass:
         )
         row_mask = tf.one_hot(row, self.height, dtype=tf.int32)[None, :, None, None]
         images = images + row_mask * row_values[:, None]  # (B, H, W, C)
-        previous_row = tf.cast(row_values, self.dtype) * self.scale - 1.0  # (B, W, C)
+        previous_row = self.input_features(row_values)  # (B, W, input channels)
         return row + 1, images, previous_row, vertical_caches, logits_array
 
     def run(self, draw_pixel, draw_subpixel):
@@ -319,7 +323,7 @@ class _CachedPass:
             (
                 tf.constant(0),
                 tf.zeros([batch, height, width, channels], tf.int32),
-                tf.zeros([batch, width, channels], self.dtype),  # "row −1": the shift's zeros
+                tf.zeros([batch, width, self.in_channels[0]], self.dtype),  # "row −1": zeros
                 vertical_caches,
                 logits_array,
             ),
