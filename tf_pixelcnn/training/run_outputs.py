@@ -1,6 +1,7 @@
 """What a finished run leaves in its workdir: samples, model.keras, the SavedModel and
 results.json. Every path goes through `tf.io.gfile`: any filesystem TensorFlow supports."""
 
+import contextlib
 import json
 import math
 import os
@@ -78,17 +79,34 @@ def final_model(workdir: str, checkpoint: str):
     return restore_from_workdir(workdir, checkpoint, use_average=True)
 
 
+def trained_copy(model, average=None):
+    """The trained `model` as it is in memory — its Polyak averages swapped in when
+    `average` (a `WeightAverage`) is given, as the run evaluates it — in a copy built from
+    its config outside any distribution strategy (what a SavedModel and `.keras` file
+    must hold: plain variables, not mirrored ones)."""
+    import keras  # deferred, as the other writers' imports
+
+    copy = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+    swapped = average.swapped_in() if average is not None else contextlib.nullcontext()
+    with swapped:
+        values = [tf.convert_to_tensor(weight).numpy() for weight in model.weights]
+    for target, value in zip(copy.weights, values):
+        target.assign(value)
+    return copy
+
+
 def write_final_model(
+    model,
     workdir: str,
     checkpoint: str,
     export_config: Dict[str, Any],
     say=print,
 ) -> Dict[str, str]:
     """`model.keras` and, when `export_config["enabled"]`, the next SavedModel version under
-    `workdir/export/`, both from `checkpoint`."""
+    `workdir/export/`, both of `model` (the trained model in memory, its averages swapped
+    in: `trained_copy`), which holds the weights of `checkpoint`."""
     from tf_pixelcnn.serving.export_saved_model import export_saved_model
 
-    model = final_model(workdir, checkpoint)
     paths = {"model": os.path.join(workdir, MODEL_FILE), "model_checkpoint": checkpoint}
     model.save(paths["model"])
     if export_config.get("enabled"):

@@ -432,8 +432,9 @@ class _Trainer:
                 results["samples"] = path
             results.update(
                 run_outputs.write_final_model(
-                    run.workdir, selected, run.config.get("export", {}), self.say
-                )
+                    run_outputs.trained_copy(run.model, run.average),  # `selected`'s weights
+                    run.workdir, selected, run.config.get("export", {}), self.say,
+                )  # fmt: skip
             )
             summaries.write_run_summary(
                 self.writers["eval"], step, run.config, results, run.workdir

@@ -46,3 +46,21 @@ class WeightAverage(tf.Module):
         finally:
             for weight, value in zip(self._weights, trained):
                 weight.assign(value)
+
+
+def restore_averages(variables: Sequence[tf.Variable], checkpoint: str) -> None:
+    """Assigns to `variables` (a model's trainable weights, in the trainer's order) the
+    Polyak averages that `checkpoint` keeps of them (a `WeightAverage` saved as
+    `average`): what the run evaluated and exports.
+
+    Raises:
+        AssertionError (TensorFlow's): the checkpoint keeps no average of one of them.
+    """
+    kept = tf.Module(name="average")  # what a checkpoint holds of a WeightAverage
+    kept.averages = [
+        tf.Variable(tf.zeros_like(tf.convert_to_tensor(v)), trainable=False) for v in variables
+    ]
+    status = tf.train.Checkpoint(average=kept).restore(checkpoint).expect_partial()
+    status.assert_existing_objects_matched()
+    for weight, average in zip(variables, kept.averages):
+        weight.assign(average)

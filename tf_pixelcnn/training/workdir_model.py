@@ -22,6 +22,7 @@ from tf_pixelcnn.training.checkpoint_files import (
     restore_named,
     restore_newest,
 )
+from tf_pixelcnn.training.weight_average import restore_averages
 from tf_pixelcnn.utils.text_file import write_text
 
 MODEL_CONFIG_FILE = "model.json"
@@ -95,9 +96,4 @@ def _restore_weights(model, checkpoint: str, use_average: bool) -> None:
         status = tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
         status.assert_existing_objects_matched()  # every model weight came from it
         if use_average and has_weight_average(checkpoint):
-            from tf_pixelcnn.training.weight_average import WeightAverage
-
-            average = WeightAverage(model.trainable_variables, decay=0.5)  # decay: unused
-            tf.train.Checkpoint(average=average).restore(checkpoint).expect_partial()
-            for weight, value in zip(model.trainable_variables, average.averages):
-                weight.assign(value)
+            restore_averages(model.trainable_variables, checkpoint)
