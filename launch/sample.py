@@ -15,7 +15,8 @@ served and stays untouched). Class-conditional models get one row per class (all
 classes unless --rows says fewer); unconditional ones fill the grid;
 `--interpolate` (a `.npy` of two condition vectors, `[2, D]`) gives rows that move from
 the first to the second vector with one seed per row (paper Fig. 5). The same seed gives
-the same images, whatever `--batch_size`, in-process or from the SavedModel.
+the same images, whatever `--batch_size`, in-process or from the SavedModel (bit for bit
+with `--nojit_compile`; XLA, the default, may round a logit differently in the last bit).
 `--complete` (PNGs, comma-separated or a glob; `.keras` / workdir models) keeps the top
 `--known_rows` of each image and draws the rest from the model's conditional
 (`tpc.complete`, the paper's occlusion completions), `--samples_per_row` per image.
@@ -73,7 +74,12 @@ _MIXTURE_MODE = flags.DEFINE_enum(
 )
 _BATCH = flags.DEFINE_integer("batch_size", 16, "Images per sampler call.")
 _ZOOM = flags.DEFINE_integer("zoom", 1, "Magnification of the PNG.")
-_XLA = flags.DEFINE_bool("jit_compile", False, "Compile the sampler with XLA (.keras only).")
+_XLA = flags.DEFINE_bool(
+    "jit_compile", None, "Sampler under XLA (.keras only). Unset: tpc.sample's default, XLA "
+    "with a fallback to the non-XLA graph where XLA cannot compile; --nojit_compile: the "
+    "non-XLA graph, bit-exact with a SavedModel's; --jit_compile: XLA, no fallback "
+    "(completion: XLA only with --jit_compile)."
+)
 _INTRA_OP_THREADS = flags.DEFINE_integer(
     "intra_op_threads", 0, "Threads each op may use (0: TensorFlow's default). 1 is faster "
     "for small batches on CPU: a step's tiny products are not split over threads "
@@ -153,7 +159,7 @@ def completion_picture(model) -> np.ndarray:
         try:
             chunks.append(complete(model, images[start:stop], known, seed=seeds[start:stop],
                                    condition=condition, temperature=_TEMPERATURE.value,
-                                   jit_compile=_XLA.value).numpy())  # fmt: skip
+                                   jit_compile=bool(_XLA.value)).numpy())  # fmt: skip
         except ValueError as error:
             raise app.UsageError(str(error)) from error
         progress.update(step, images=stop)

@@ -80,9 +80,9 @@ def test_keras_file_workdir_and_saved_model_give_the_same_grid(tmp_path):
     tf.train.Checkpoint(model=model).save(str(tmp_path / "checkpoints" / "ckpt"))
     version = tpc.serving.export_saved_model(model, str(tmp_path / "export"))
     grids = []
-    sources = (
-        [f"--model={tmp_path / 'model.keras'}"],
-        [f"--workdir={tmp_path}", "--intra_op_threads=1"],  # one thread per op: same grid
+    sources = (  # --nojit_compile: the non-XLA graph, bit-exact with the SavedModel's
+        [f"--model={tmp_path / 'model.keras'}", "--nojit_compile"],
+        [f"--workdir={tmp_path}", "--intra_op_threads=1", "--nojit_compile"],  # same grid
         [f"--saved_model={version}"],
     )
     for source in sources:

@@ -10,6 +10,7 @@ from tf_pixelcnn.sampling.cached import cached_sample
 from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
 from tf_pixelcnn.sampling.naive import naive_sample, naive_sample_mixture
 from tf_pixelcnn.sampling.sampler_function import SamplerFunction
+from tf_pixelcnn.sampling.sampler_function import XlaOrReference
 
 SAMPLERS = {"naive": naive_sample, "cached": cached_sample}
 METHODS = ("auto", *SAMPLERS)
@@ -19,7 +20,7 @@ _compiled = weakref.WeakKeyDictionary()
 
 
 def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", temperature=1.0,
-           jit_compile=False, log_scale_reduction=0.0, mixture_mode="sample"):  # fmt: skip
+           jit_compile=None, log_scale_reduction=0.0, mixture_mode="sample"):  # fmt: skip
     """Draws images from `model` in raster order.
 
     Args:
@@ -37,7 +38,14 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", 
             same seeds.
         temperature: float > 0; below 1 gives more likely, less diverse images (softmax
             outputs: for a `GrayscalePixelCNN`, its grayscale factor).
-        jit_compile: compile the sampler with XLA.
+        jit_compile: None (default): the cached sampler compiles with XLA (the fast path;
+            the naive sampler stays on the graph), and falls back to the non-XLA graph
+            with a warning where XLA cannot compile the model (`XlaOrReference`). False:
+            the non-XLA graph, the bit-exact reference that compression, the SavedModel
+            signatures and `method="naive"` reproduce; XLA may round a logit differently
+            in the last bit, so an image may differ where its uniform number lies that
+            close to a bin edge. True: XLA, no fallback. XLA compiles once per model,
+            sampler options and batch size (seconds: `benchmarks/sampling.py`).
         log_scale_reduction: logistic-mixture models only: subtracted from the predicted
             log-scales (> 0: less noisy images; Kolesnikov & Lampert 2017).
         mixture_mode: logistic-mixture models only: "sample", or "map" (sample the
@@ -79,12 +87,38 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", 
     height, width, _ = model.image_shape
     uniform = random_stream.traced_uniform_noise(seeds, distribution.stream_shape(height, width))
     if distribution.whole_pixel:
-        sampler = _compiled_mixture_sampler(
-            model, method, log_scale_reduction, mixture_mode, jit_compile
+        key = ("mixture", method, float(log_scale_reduction), mixture_mode)
+
+        def run(jit):
+            sampler = _compiled_mixture_sampler(
+                model, method, log_scale_reduction, mixture_mode, jit
+            )
+            return sampler(uniform, condition)
+
+    else:
+        key = (method,)
+        temperature = tf.constant(temperature, tf.float32)
+
+        def run(jit):
+            return _compiled_sampler(model, method, jit)(uniform, condition, temperature)
+
+    return _with_jit_choice(model, key, method, jit_compile, run)
+
+
+def _with_jit_choice(model, key, method, jit_compile, run):
+    """`run(jit_compile)`; `jit_compile=None`: XLA for the cached sampler (falling back to
+    the graph where XLA cannot compile `model`), the graph for the naive one."""
+    if jit_compile is not None:
+        return run(bool(jit_compile))
+    if method == "naive":
+        return run(False)
+    per_model = _compiled.setdefault(model, {})
+    fallback_key = ("xla_or_reference", *key)
+    if fallback_key not in per_model:
+        per_model[fallback_key] = XlaOrReference(
+            f"the {method} sampler of this {type(model).__name__}"
         )
-        return sampler(uniform, condition)
-    sampler = _compiled_sampler(model, method, jit_compile)
-    return sampler(uniform, condition, tf.constant(temperature, tf.float32))
+    return per_model[fallback_key](run)
 
 
 def _sample_factored(model, num_samples, condition, seed, method, temperature,
@@ -93,8 +127,14 @@ def _sample_factored(model, num_samples, condition, seed, method, temperature,
     samples itself."""
     if condition is not None:
         raise ValueError(f"{type(model).__name__} is unconditional. Received a condition.")
-    return model.sample(
-        num_samples, seed, method, temperature, log_scale_reduction, mixture_mode, jit_compile
+    return _with_jit_choice(
+        model,
+        ("factored", method, float(log_scale_reduction), mixture_mode),
+        method,
+        jit_compile,
+        lambda jit: model.sample(
+            num_samples, seed, method, temperature, log_scale_reduction, mixture_mode, jit
+        ),
     )
 
 

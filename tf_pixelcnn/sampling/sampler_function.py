@@ -15,6 +15,11 @@ lowered to `Switch`/`Merge`) and when it is called, so a `SamplerFunction` keeps
 `tf.function` per executor. With `jit_compile=True` XLA compiles the whole function and
 the executor does not matter; on a machine with a GPU the default executor is kept.
 
+XLA is the fast path (issue 18): `tpc.sample` compiles its cached sampler with XLA unless
+told otherwise, through `XlaOrReference`, which falls back to the non-XLA graph (the
+bit-exact reference that compression, the SavedModel signatures and `method="naive"`
+match) where XLA cannot compile a model.
+
 One exception, measured (README, "Sampling"): at batch 1 with 128 or more filters each
 layer's matrix-vector products are large enough that the default executor, which runs
 the layers' independent products (the left windows) at once on several cores, is
@@ -22,7 +27,8 @@ faster (CIFAR-size model on 2 cores: 0.78 s against 1.19 s per image) — unless
 limited to one intra-op thread, where the 1-row products are fast again.
 """
 
-from typing import Callable, Optional
+import warnings
+from typing import Callable, Optional, TypeVar
 
 import tensorflow as tf
 
@@ -30,6 +36,7 @@ from tf_pixelcnn.utils.private_api import single_threaded_executor
 
 
 WIDE_MODEL_FILTERS = 128
+T = TypeVar("T")
 
 
 def single_threaded_is_faster(batch, filters) -> bool:
@@ -106,3 +113,45 @@ class SamplerFunction:
         if self.default_function is not self.function:
             traces += self.default_function.experimental_get_tracing_count()
         return traces
+
+
+class XlaOrReference:
+    """Runs a sampler with XLA until XLA fails to compile it, then on the non-XLA graph.
+
+    `run(jit_compile)` calls the sampler compiled with or without XLA. XLA compiles a
+    function at its first call with a shape and reports what it cannot compile (an op
+    without an XLA kernel, a shape it cannot infer, ...) as a `tf.errors.OpError`; the
+    call is then repeated without XLA. If that succeeds, a warning names `what` and every
+    later call goes straight to the non-XLA graph; if it fails too, the error was the
+    input's (e.g. a bad condition): it reaches the caller and XLA is kept.
+
+    XLA's images are the reference's except where XLA rounds a logit differently in the
+    last bit and the image's uniform number lies that close to a bin edge of the inverse
+    CDF (`tests/sampling/test_xla_default.py`).
+
+    Example:
+        fast = XlaOrReference("the cached sampler of GatedPixelCNN")
+        images = fast(lambda jit: sampler_for(jit)(uniform))
+    """
+
+    def __init__(self, what: str):
+        self.what = what
+        self.uses_xla = True
+
+    def __call__(self, run: Callable[[bool], T]) -> T:
+        if not self.uses_xla:
+            return run(False)
+        try:
+            return run(True)
+        except tf.errors.OpError as error:
+            result = run(False)  # raises the input's error if it was not XLA's
+            self.uses_xla = False
+            first_line = (str(error).strip().splitlines() or [""])[0][:300]
+            warnings.warn(
+                f"XLA could not compile {self.what}; sampling on the non-XLA graph instead "
+                f"(the reference: slower; jit_compile=False skips the attempt). "
+                f"{type(error).__name__}: {first_line}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return result
