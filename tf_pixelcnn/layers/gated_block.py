@@ -1,6 +1,7 @@
 """The gated PixelCNN layer: vertical and horizontal stacks with a gated activation."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tf_pixelcnn.layers import masks
@@ -8,6 +9,7 @@ from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.condition_projection import ConditionProjection
 from tf_pixelcnn.layers.horizontal_stack_conv2d import HorizontalStackConv2D
 from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
+from tf_pixelcnn.layers.pixel_step import LayerWeights, gate_columns, group_bounds
 from tf_pixelcnn.layers.vertical_stack_conv2d import VerticalStackConv2D
 
 
@@ -49,6 +51,11 @@ class GatedBlock(keras.layers.Layer):
     alone. The mask is drawn independently of the inputs and is elementwise, so it cannot
     move information between positions: causality holds in training mode too. Inference
     (training=False) is the network without dropout, as the cached sampler computes it.
+
+    For a sampler that caches (`sampling.cached`), the block computes its own steps at
+    inference: `vertical_row` (row r of the vertical stack and of the link from a cache of
+    the rows above, started by `vertical_cache`) and `pixel_step_weights` (the horizontal
+    stack at one pixel as matrices cut by colour group, `layers.pixel_step`).
 
     Args:
         filters: p, the channels of both stacks' outputs.
@@ -198,6 +205,92 @@ class GatedBlock(keras.layers.Layer):
         if self.skip_output is not None:
             return v_out, h_out, self.skip_output(h_gated)
         return v_out, h_out
+
+    # --- One row, one pixel: the block's steps for a caching sampler -------------------
+
+    @property
+    def receptive_half(self) -> int:
+        """⌊n/2⌋: the rows above (vertical stack) and the columns to the left (horizontal
+        stack) that each position sees."""
+        return self.kernel_size // 2
+
+    def vertical_cache(self, batch, width: int, in_channels: int, dtype) -> tf.Tensor:
+        """The cache of `vertical_row` before row 0: the zero rows above the image,
+        `[batch, ⌈n/2⌉, width + 2⌊n/2⌋, in_channels]` in `dtype`."""
+        half = self.receptive_half
+        return tf.zeros([batch, half + 1, width + 2 * half, in_channels], dtype)
+
+    def vertical_row(self, cache, v_in_row, condition=None, spatial_condition=None):
+        """Row r of the vertical stack and of its link into the horizontal stack, from
+        the rows of `v_in` it sees: computable as soon as row r of `v_in` is (for the
+        first block: once image row r − 1 is drawn). Equals row r of `call`'s `v`-path.
+
+        Args:
+            cache: rows r − ⌈n/2⌉ … r − 1 of `v_in` with ⌊n/2⌋ zero columns each side,
+                `[B, ⌈n/2⌉, W + 2⌊n/2⌋, in]`: `vertical_cache(...)` before row 0, then
+                the cache the previous call returned.
+            v_in_row: row r of `v_in`, `[B, 1, W, in]`, in the compute dtype.
+            condition: `[B, condition_dim]`, if `condition_dim` is set.
+            spatial_condition: row r of the spatial condition, `[B, 1, W, S]`, if set.
+
+        Returns:
+            `(cache, v_out_row, link_row)`: the cache for row r + 1 (rows r − ⌊n/2⌋ … r),
+            row r of `v_out` `[B, 1, W, p]` (the next block's `v_in_row`), and
+            `[B, 1, W, 2p]`, all of the horizontal stack's pre-activation at row r but
+            the taps of `H_conv`: `link(v) + bias(H_conv) [+ V_h h]`.
+        """
+        half = self.receptive_half
+        v_in_row = tf.pad(v_in_row, [[0, 0], [0, 0], [half, half], [0, 0]])
+        cache = tf.concat([cache[:, 1:], v_in_row], axis=1)  # (B, half + 1, W + 2h, in)
+        v = self.vertical_conv.convolve(cache)  # (B, 1, W, 2p)
+        if self.is_conditional:
+            v = v + self.vertical_condition(condition, spatial_condition)
+        bias = tf.cast(self.horizontal_conv.bias, self.compute_dtype)
+        link = self.vertical_to_horizontal(v) + bias
+        if self.is_conditional:
+            link = link + self.horizontal_condition(condition, spatial_condition)
+        return cache, gated_activation(v), link
+
+    def pixel_step_weights(
+        self, in_channels: int, num_groups: int, first: bool, dtype
+    ) -> LayerWeights:
+        """The horizontal stack at one pixel as matrices cut by colour group, for a
+        sampler that computes group k of the pixel from input groups ≤ k
+        (`layers.pixel_step`).
+
+        With `x` the layer's input at the pixel, `window` its inputs at the ⌊n/2⌋ pixels
+        to the left (`[B, half·in]`, oldest first) and `link` the row's `vertical_row`
+        term at the pixel, group k's gate pre-activations (columns `columns` of the 2p)
+        are `window left + link[columns] + x[:, :rows_k] current[k]` (cut by
+        `left_sizes`), and group k of `horizontal_output(gated)` without its bias is
+        `gated[:, :end_k] output[k]`, as `call` computes them.
+
+        Args:
+            in_channels: the layer's input channels.
+            num_groups: colour groups the pixel is drawn in (1: the whole pixel).
+            first: whether the input is the pixel itself (rows of every input channel;
+                the mask "A" hides what is not drawn yet), else features in groups.
+            dtype: the dtype the sampler computes the block in (its compute dtype).
+        """
+        kernel = tf.cast(self.horizontal_conv.masked_kernel()[0], dtype)  # (half+1, in, 2p)
+        filters = self.filters
+        features = group_bounds(filters, num_groups)
+        per_group = gate_columns(filters, num_groups)
+        columns = np.concatenate(per_group)
+        in_ends = [
+            in_channels if first else end for _, end in group_bounds(in_channels, num_groups)
+        ]
+        left = tf.gather(tf.reshape(kernel[:-1], [-1, 2 * filters]), columns, axis=1)
+        current = [
+            tf.gather(kernel[-1, :rows], group_columns, axis=1)
+            for rows, group_columns in zip(in_ends, per_group)
+        ]  # (rows_k, 2 n_k)
+        output_kernel, output_bias = self.horizontal_output.dense_weights(dtype)
+        output = [output_kernel[:end, start:end] for start, end in features]  # (end_k, n_k)
+        return LayerWeights(
+            columns, left, [2 * (end - start) for start, end in features], current, output,
+            output_bias, kernel[-1],
+        )  # fmt: skip
 
     def get_config(self):
         config = super().get_config()

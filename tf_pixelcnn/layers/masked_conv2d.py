@@ -70,6 +70,21 @@ class MaskedConv2D(ColourMaskedConvolution):
         kernel = super().masked_kernel()  # mixed precision: bf16/f16
         return kernel * tf.constant(self.mask, self.compute_dtype)
 
+    def dense_weights(self, dtype=None):
+        """A 1×1 layer as a dense map: `(kernel [in_channels, filters], bias [filters] or
+        None)`, mask applied, cast to `dtype` (default: the compute dtype). The mask is
+        applied to the stored kernel before the cast (what the cached sampler multiplies
+        by; the same values as `masked_kernel()[0, 0]`, the mask being 0 or 1)."""
+        if self.kernel_size != 1:
+            raise ValueError(
+                f"dense_weights needs a 1×1 MaskedConv2D. Received: kernel_size="
+                f"{self.kernel_size} (layer {self.name!r})."
+            )
+        dtype = dtype or self.compute_dtype
+        kernel = (self.kernel * tf.constant(self.mask))[0, 0]  # (in, filters)
+        bias = None if self.bias is None else tf.cast(self.bias, dtype)
+        return tf.cast(kernel, dtype), bias
+
     def call(self, inputs):
         # conv2d pads ("SAME"), as this layer always has; convolve(tf.pad(x, padding)) agrees.
         return convolve(inputs, self.masked_kernel(), self.bias, self.compute_dtype, padding="SAME")

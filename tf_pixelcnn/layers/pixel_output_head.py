@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.layers.masked_conv2d import MaskedConv2D
+from tf_pixelcnn.layers.pixel_step import HeadWeights, group_bounds
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
@@ -80,6 +81,38 @@ class PixelOutputHead(keras.layers.Layer):
         shape = tf.shape(x)
         return tf.reshape(
             x, tf.concat([shape[:-1], [self.num_color_groups, self.num_levels]], axis=0)
+        )
+
+    def pixel_step_weights(
+        self, filters: int, num_groups: int, outputs_per_group: int
+    ) -> HeadWeights:
+        """The head at one pixel as matrices cut by colour group, for a sampler that
+        computes group k from the features of groups ≤ k (`layers.pixel_step`).
+
+        Args:
+            filters: p, the width of the head's input features.
+            num_groups: colour groups the pixel is drawn in (1 draws the whole pixel
+                from the full masked matrices, as a mixture head does).
+            outputs_per_group: outputs of group k, `[k·L, (k + 1)·L)` (softmax: L
+                levels; one group: every parameter).
+
+        Returns:
+            `HeadWeights` in the head's compute dtype (float32 by default). With
+            `m_j = relu(x[:, :top_ends[j]]) hidden[j] + hidden_bias[j]`, group k's
+            outputs `relu([m_0 … m_k]) logits[k] + logits_bias[k]` equal this layer's
+            outputs of group k for features x `[B, p]`.
+        """
+        hidden_kernel, hidden_bias = self.hidden.dense_weights(self.compute_dtype)
+        logits_kernel, logits_bias = self.logits.dense_weights(self.compute_dtype)
+        top = group_bounds(filters, num_groups)
+        hidden = group_bounds(hidden_kernel.shape[-1], num_groups)
+        outputs = [(k * outputs_per_group, (k + 1) * outputs_per_group) for k in range(num_groups)]
+        return HeadWeights(
+            [hidden_kernel[:top_end, start:end] for (_, top_end), (start, end) in zip(top, hidden)],
+            [hidden_bias[start:end] for start, end in hidden],
+            [logits_kernel[:hidden_end, s:e] for (_, hidden_end), (s, e) in zip(hidden, outputs)],
+            [logits_bias[s:e] for s, e in outputs],
+            [end for _, end in top],
         )
 
     def compute_output_shape(self, input_shape):

@@ -6,13 +6,15 @@ The two stacks make caching simple (Ramachandran et al. 2017 did it for PixelCNN
   < r only. Once row r − 1 is sampled, row r of every layer's vertical stack is computed
   at once from a cache of the last ⌈n/2⌉ rows of that layer's input (one (⌈n/2⌉×n)
   convolution over a [⌈n/2⌉, W] window per layer and row), together with the 1×1 link
-  into the horizontal stack and the conditioning biases of the row.
+  into the horizontal stack and the conditioning biases of the row
+  (`GatedBlock.vertical_row`).
 - The horizontal stack at pixel (r, c) depends on columns c − ⌊n/2⌋ … c of the layer
   below in the same row. A per-layer window of the last ⌊n/2⌋ columns holds the final
   values of the pixels to the left; their contribution is computed once per pixel.
 - The C sub-pixels of a pixel are drawn in C passes, and pass k computes only colour
   group k of every layer and of the head, through the blocks of the masked matrices
-  that map groups ≤ k to group k (`pixel_step_weights`): the C passes together cost
+  that map groups ≤ k to group k (`GatedBlock.pixel_step_weights`,
+  `PixelOutputHead.pixel_step_weights`, see `layers.pixel_step`): the C passes together cost
   about one evaluation of the horizontal stack, not C. A logistic-mixture output draws
   the whole pixel from one pass (one colour group).
 - The output 1×1s' biases are folded out of the pixel loop (`fold_output_biases`).
@@ -20,6 +22,9 @@ The two stacks make caching simple (Ramachandran et al. 2017 did it for PixelCNN
 On CPU, `tpc.sample` runs this graph in TensorFlow's single-threaded executor
 (`sampler_function.SamplerFunction`): at small batches its per-op cost, not arithmetic,
 is what a pixel costs.
+
+The sampler reads the layers through those public steps only; the loops, the caches'
+layout across rows and pixels and the folding of biases are its own.
 
 Each sub-pixel is drawn by inverse-CDF sampling with the same uniform number as the naive
 sampler, so both return the same images for the same seeds. Everything is one graph of
@@ -35,7 +40,6 @@ References:
 import tensorflow as tf
 
 from tf_pixelcnn.layers.gated_block import gated_activation
-from tf_pixelcnn.sampling import pixel_step_weights
 from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
 
 
@@ -124,7 +128,7 @@ class _CachedPass:
         self.dtype = dtype = model.compute_dtype
         self.blocks = model.blocks
         # ⌊n/2⌋ of each layer's n×n receptive field (the first may be wider).
-        self.halves = [block.kernel_size // 2 for block in self.blocks]
+        self.halves = [block.receptive_half for block in self.blocks]
         # Static batch where known (shapes stay fixed through the loops, XLA needs them).
         self.batch = uniform.shape[0] if uniform.shape[0] is not None else tf.shape(uniform)[0]
         self.global_condition, self.spatial_condition = model.conditioning(condition)
@@ -132,14 +136,16 @@ class _CachedPass:
         self.input_features = model.input_features
         # Per-layer matrices of the pixel step, cut by colour group (masks applied once).
         self.in_channels = [model.input_channels] + [model.filters] * (len(self.blocks) - 1)
-        self.layers = [
-            pixel_step_weights.layer_weights(block, channels, self.groups, i == 0, dtype)
+        self.layer_weights = [
+            block.pixel_step_weights(channels, self.groups, i == 0, dtype)
             for i, (block, channels) in enumerate(zip(self.blocks, self.in_channels))
         ]
+        # The output head computes in its own dtype (float32 whatever the policy), as the
+        # model's does.
+        self.head_dtype = model.output_head.compute_dtype
         self.fold_output_biases()
-        # The output head computes in float32 whatever the policy, as the model's does.
-        self.head = pixel_step_weights.head_weights(
-            model.output_head, model.filters, self.groups, self.outputs_per_step
+        self.head = model.output_head.pixel_step_weights(
+            model.filters, self.groups, self.outputs_per_step
         )
 
     def fold_output_biases(self):
@@ -153,7 +159,7 @@ class _CachedPass:
         """
         offset = tf.zeros([self.in_channels[0]], self.dtype)
         self.offsets, self.offset_terms = [], []
-        for block, weights, half in zip(self.blocks, self.layers, self.halves):
+        for block, weights, half in zip(self.blocks, self.layer_weights, self.halves):
             self.offsets.append(offset)
             window_offset = tf.tile(offset, [half])[None]  # (1, half·in)
             current = tf.gather(weights.current_full, weights.columns, axis=1)
@@ -161,36 +167,26 @@ class _CachedPass:
                 tf.matmul(offset[None], current)[0] + tf.matmul(window_offset, weights.left)[0]
             )  # (2p,) in the layer's group-by-group column order
             offset = offset + weights.output_bias if block.residual else weights.output_bias
-        self.head_offset = tf.cast(offset, tf.float32)  # o_L: the head's input is x'_L + o_L
+        self.head_offset = tf.cast(offset, self.head_dtype)  # o_L: the head's input is x'_L + o_L
 
     # --- The vertical stack: one row of every layer from the row caches -------------
 
-    def condition_bias(self, projection, row):
+    def vertical_rows(self, row, previous_row, vertical_caches):
+        """Row `row` of every layer's vertical stack; returns the link rows and caches."""
         spatial_row = (
             None
             if self.spatial_condition is None
             else tf.gather(self.spatial_condition, [row], axis=1)
         )  # (B, 1, W, S), static shape
-        return projection(self.global_condition, spatial_row)  # (B, 1, 1 or W, 2p)
-
-    def vertical_row(self, row, previous_row, vertical_caches):
-        """Row `row` of every layer's vertical stack; returns the link rows and caches."""
-        dtype = self.dtype
         new_caches, link_rows = [], []
         # The vertical stack's input is the image shifted down: row r holds image row r − 1.
         incoming = previous_row[:, None]  # (B, 1, W, in)
-        for block, cache, half in zip(self.blocks, vertical_caches, self.halves):
-            incoming = tf.pad(incoming, [[0, 0], [0, 0], [half, half], [0, 0]])
-            cache = tf.concat([cache[:, 1:], incoming], axis=1)  # (B, half + 1, W + 2h, in)
+        for block, cache in zip(self.blocks, vertical_caches):
+            cache, incoming, link = block.vertical_row(
+                cache, incoming, self.global_condition, spatial_row
+            )  # incoming: (B, 1, W, p), the next layer's input row
             new_caches.append(cache)
-            v = block.vertical_conv.convolve(cache)  # (B, 1, W, 2p)
-            if block.is_conditional:
-                v = v + self.condition_bias(block.vertical_condition, row)
-            link = block.vertical_to_horizontal(v) + tf.cast(block.horizontal_conv.bias, dtype)
-            if block.is_conditional:
-                link = link + self.condition_bias(block.horizontal_condition, row)
             link_rows.append(link[:, 0])  # (B, W, 2p)
-            incoming = gated_activation(v)  # (B, 1, W, p)
         return link_rows, new_caches
 
     # --- The horizontal stack: one pixel -------------------------------------------
@@ -202,14 +198,15 @@ class _CachedPass:
         layer the group parts of its input x' and of its gated units, and the head's
         hidden parts; this pass appends group `group`'s."""
         inputs, gated, hidden = passes
-        for i, (block, weights) in enumerate(zip(self.blocks, self.layers)):
+        for i, (block, weights) in enumerate(zip(self.blocks, self.layer_weights)):
             x = pixel if i == 0 else concat(inputs[i])  # (B, rows): groups ≤ group
             pre = lefts[i][group] + tf.matmul(x, weights.current[group])  # (B, 2 n_k)
             gated[i].append(gated_activation(pre))
             h = tf.matmul(concat(gated[i]), weights.output[group])  # (B, n_k), no bias
             inputs[i + 1].append(inputs[i][group] + h if block.residual else h)
         head = self.head
-        top = tf.cast(concat(inputs[-1]), tf.float32) + self.head_offset[: head.top_ends[group]]
+        top = tf.cast(concat(inputs[-1]), self.head_dtype)  # (B, features of groups ≤ k)
+        top = top + self.head_offset[: head.top_ends[group]]
         hidden.append(tf.matmul(tf.nn.relu(top), head.hidden[group]) + head.hidden_bias[group])
         return tf.matmul(tf.nn.relu(concat(hidden)), head.logits[group]) + head.logits_bias[group]
 
@@ -251,7 +248,7 @@ class _CachedPass:
         links = tf.split(tf.gather(link_columns, column), len(self.blocks), axis=-1)
         lefts = [
             split(tf.matmul(window, weights.left) + link, weights.left_sizes)
-            for window, weights, link in zip(windows, self.layers, links)
+            for window, weights, link in zip(windows, self.layer_weights, links)
         ]  # per layer and group (B, 2 n_k): everything but the current-pixel tap
         values, pixel, passes, logits_array = self.draw_pixel_values(
             lefts, row, column, logits_array, *hooks
@@ -270,12 +267,12 @@ class _CachedPass:
     # --- The loops ------------------------------------------------------------------
 
     def row_step(self, row, images, previous_row, vertical_caches, logits_array, hooks):
-        link_rows, vertical_caches = self.vertical_row(row, previous_row, vertical_caches)
+        link_rows, vertical_caches = self.vertical_rows(row, previous_row, vertical_caches)
         link_columns = tf.transpose(
             tf.concat(
                 [
                     tf.gather(link, weights.columns, axis=-1) + term
-                    for link, weights, term in zip(link_rows, self.layers, self.offset_terms)
+                    for link, weights, term in zip(link_rows, self.layer_weights, self.offset_terms)
                 ],
                 axis=-1,
             ),
@@ -307,8 +304,8 @@ class _CachedPass:
         batch, height, width, channels = self.batch, self.height, self.width, self.channels
         hooks = (draw_pixel, draw_subpixel)
         vertical_caches = [
-            tf.zeros([batch, half + 1, width + 2 * half, c], self.dtype)
-            for c, half in zip(self.in_channels, self.halves)
+            block.vertical_cache(batch, width, c, self.dtype)
+            for block, c in zip(self.blocks, self.in_channels)
         ]
         logits_array = tf.TensorArray(
             tf.float32,
