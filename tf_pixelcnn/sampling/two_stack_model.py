@@ -9,10 +9,10 @@ from typing import Protocol, Sequence, Tuple, runtime_checkable
 
 from tf_pixelcnn.distributions.pixel_distribution import PixelDistribution
 
-# What every gated block of the model must have (see `layers.gated_block.GatedBlock`).
+# The public steps every gated block of the model must have (see
+# `layers.gated_block.GatedBlock`): the sampler calls these, never a block's sub-layers.
 BLOCK_ATTRIBUTES = (
-    "vertical_conv", "horizontal_conv", "vertical_to_horizontal", "horizontal_output",
-    "is_conditional", "residual", "kernel_size",
+    "vertical_cache", "vertical_row", "pixel_step_weights", "receptive_half", "residual",
 )  # fmt: skip
 
 
@@ -28,8 +28,9 @@ class TwoStackModel(Protocol):
         pixel_distribution: the distribution of a pixel given the head's outputs
             (`tf_pixelcnn.distributions.pixel_distribution.PixelDistribution`).
         blocks: the gated blocks, first to last (`BLOCK_ATTRIBUTES` each).
-        output_head: `.hidden` and `.logits`, masked 1×1 convolutions.
+        output_head: a `PixelOutputHead`: its `pixel_step_weights` and `compute_dtype`.
         compute_dtype: the dtype the blocks compute in.
+        input_channels: channels of the first layer's input (`input_features`).
     """
 
     image_shape: Tuple[int, int, int]
@@ -40,6 +41,11 @@ class TwoStackModel(Protocol):
     blocks: Sequence
     output_head: object
     compute_dtype: str
+
+    input_channels: int
+
+    def input_features(self, values):
+        """What the first layer reads of pixel values `int [..., C]`: `[..., input_channels]`."""
 
     def conditioning(self, condition):
         """`(global condition [B, D] or None, spatial condition [B, H, W, S] or None)`."""
