@@ -1,20 +1,32 @@
 """Sampling speed: naive vs cached vs cached under XLA vs TensorFlow Probability's PixelCNN;
 Pyramid PixelCNN vs a single Gated PixelCNN.
 
-    python benchmarks/sampling.py [--sections=softmax,pyramid] [--naive_steps=12] [--tfp=true]
+    python benchmarks/sampling.py [--sections=default,softmax,pyramid] [--naive_steps=12]
+        [--tfp=true] [--default_batch_sizes=1,4,16] [--default_timed_calls=3]
         [--pyramid_resolutions=64,128] [--pyramid_batch_sizes=1,8]
         [--pyramid_single_models=15x128,20x128] [--pyramid_quarters=raster,independent]
         [--pyramid_per_level=true] [--pyramid_timed_calls=1] [--pyramid_train_steps=500]
         [--intra_op_threads=0]
         [--output_dir=/tmp/...]
 
+Section `default` (issue 18 item 4: XLA is the fast path): for the same two models at
+`--default_batch_sizes`, the time per batch of `tpc.sample`'s default path (the cached
+sampler under XLA) and of the non-XLA reference (`jit_compile=False`, the graph that
+compression and the SavedModel reproduce), in units of one forward pass of the whole
+network on the same batch (measured in the same run, both under XLA and in the graph
+executor; the unit is the faster of the two), and the compile time of each path apart
+(its first call, tracing and XLA compilation included, less its steady time per call).
+Goal: the default path ≤ 3 forward passes per batch at batch 1 and ≤ 2 at batch ≥ 4.
+Writes `sampling_default.json` and `sampling_default.md`.
+
 Section `softmax`: in one run on one machine, for a CIFAR-size Gated PixelCNN (32×32×3, 15
 layers, 128 filters, kernel 5, 256 levels) and a small one (8 layers, 64 filters), at batch 1,
 4 and 16: the time of one forward pass of the batch; naive sampling (one full forward pass per
 sub-pixel: `--naive_steps` steps are timed and scaled to the 3,072 steps of an image,
 since every step costs the same); the cached sampler in TensorFlow's default graph executor;
-the cached sampler as `tpc.sample` runs it (on a CPU-only machine: in the single-threaded
-executor, `sampling/sampler_function.py`); the cached sampler under XLA; and,
+the cached sampler as `tpc.sample(jit_compile=False)` runs it (on a CPU-only machine: in
+the single-threaded executor, `sampling/sampler_function.py`); the cached sampler under
+XLA (`tpc.sample`'s default); and,
 with `--tfp`, `tfd.PixelCNN(...).sample` (PixelCNN++, `tensorflow-probability` with
 `tf-keras`, the `benchmarks` extra) at a size comparable to the small model, run in full
 inside a `tf.function`. Writes `sampling.json` and `sampling.md`.
@@ -67,7 +79,16 @@ from tf_pixelcnn.sampling.sampler_function import SamplerFunction
 from tf_pixelcnn.sampling.sampler_function import gpu_visible
 from tf_pixelcnn.sampling.sampler_function import single_threaded_is_faster
 
-_SECTIONS = flags.DEFINE_list("sections", ["softmax", "pyramid"], "softmax and/or pyramid.")
+_SECTIONS = flags.DEFINE_list(
+    "sections", ["default", "softmax", "pyramid"], "default, softmax and/or pyramid."
+)
+_DEFAULT_BATCHES = flags.DEFINE_list(
+    "default_batch_sizes", ["1", "4", "16"], "Default-path section: batch sizes."
+)
+_DEFAULT_TIMED_CALLS = flags.DEFINE_integer(
+    "default_timed_calls", 3, "Default-path section: timed calls per path after the first "
+    "(compiling) call; the shortest is reported."
+)
 _NAIVE_STEPS = flags.DEFINE_integer("naive_steps", 12, "Naive steps timed (then scaled).")
 _TFP = flags.DEFINE_bool("tfp", True, "Also time tfd.PixelCNN sampling (needs the extra).")
 _BATCHES = flags.DEFINE_list("batch_sizes", ["1", "4", "16"], "Batch sizes.")
@@ -173,7 +194,9 @@ def softmax_section():
             )
             default_seconds = best_seconds(lambda: default_executor(uniform), calls)
             cached_seconds = best_seconds(
-                lambda: tpc.sample(model, num_samples=batch, seed=(0, 1), method="cached"),
+                lambda: tpc.sample(
+                    model, num_samples=batch, seed=(0, 1), method="cached", jit_compile=False
+                ),
                 calls,
             )
             xla_seconds = best_seconds(
@@ -227,6 +250,88 @@ def softmax_section():
     write_report(_OUTPUT_DIR.value, "sampling", rows, markdown)
 
 
+def first_and_best_seconds(fn, timed_calls: int):
+    """(seconds of the first call: tracing and compilation included, the shortest of
+    `timed_calls` calls after it)."""
+    start = time.perf_counter()
+    np.asarray(fn())
+    first = time.perf_counter() - start
+    best = math.inf
+    for _ in range(timed_calls):
+        start = time.perf_counter()
+        np.asarray(fn())
+        best = min(best, time.perf_counter() - start)
+    return first, best
+
+
+def default_section():
+    """`tpc.sample`'s default path (XLA) and the non-XLA reference, per forward pass."""
+    rows = []
+    calls = _DEFAULT_TIMED_CALLS.value
+    for name, (layers, filters) in MODELS.items():
+        model = tpc.GatedPixelCNN(IMAGE_SHAPE, layers, filters, 5, 256)
+        for batch in map(int, _DEFAULT_BATCHES.value):
+            load = os.getloadavg()[0]
+            images = np.zeros((batch, *IMAGE_SHAPE), np.int32)
+            forward_xla = tf.function(lambda x: model(x), jit_compile=True)
+            forward_graph = tf.function(lambda x: model(x))
+            forward_xla_s = best_seconds(lambda: forward_xla(images), 5)
+            forward_graph_s = best_seconds(lambda: forward_graph(images), 5)
+            unit = min(forward_xla_s, forward_graph_s)
+            first_default, default_s = first_and_best_seconds(
+                lambda: tpc.sample(model, num_samples=batch, seed=(0, 1)), calls
+            )
+            first_reference, reference_s = first_and_best_seconds(
+                lambda: tpc.sample(model, num_samples=batch, seed=(0, 1), jit_compile=False),
+                calls,
+            )
+            row = {
+                "model": name,
+                "batch": batch,
+                "forward_xla_s": forward_xla_s,
+                "forward_graph_s": forward_graph_s,
+                "default_s": default_s,
+                "default_compile_s": max(first_default - default_s, 0.0),
+                "reference_s": reference_s,
+                "reference_compile_s": max(first_reference - reference_s, 0.0),
+                "reference_single_threaded_executor": not gpu_visible()
+                and single_threaded_is_faster(batch, filters),
+                "default_over_forward": default_s / unit,
+                "default_over_forward_xla": default_s / forward_xla_s,
+                "reference_over_forward": reference_s / unit,
+                "goal_forward_passes": 3 if batch == 1 else 2,
+                "load_average_1min": load,
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    table = [
+        "| model | batch | forward, XLA (s) | forward, graph (s) | default path, XLA "
+        "(s/batch) | reference, no XLA (s/batch) | default / forward | default / XLA "
+        "forward | reference / forward | goal | default compile (s) | reference trace (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        met = "met" if r["default_over_forward"] <= r["goal_forward_passes"] else "not met"
+        table.append(
+            f"| {r['model']} | {r['batch']} | {r['forward_xla_s']:.4f} | "
+            f"{r['forward_graph_s']:.4f} | {r['default_s']:.3f} | {r['reference_s']:.3f} | "
+            f"{r['default_over_forward']:.1f} | {r['default_over_forward_xla']:.1f} | "
+            f"{r['reference_over_forward']:.1f} | ≤ {r['goal_forward_passes']}: {met} | "
+            f"{r['default_compile_s']:.1f} | {r['reference_compile_s']:.1f} |"
+        )
+    loads = [r["load_average_1min"] for r in rows]
+    table += [
+        "",
+        f"32×32×3, 256 levels, kernel 5, untrained weights; {os.cpu_count()} CPUs (1-minute "
+        f"load average {min(loads):.1f}–{max(loads):.1f}), TensorFlow {tf.__version__}. "
+        "\"forward\" is the faster of one forward pass of the batch under XLA and in the "
+        f"graph executor (the shortest of 5 calls); each path the shortest of {calls} calls "
+        "after its first; compile: its first call less that (tracing and, for the default "
+        "path, XLA compilation; once per model, options and batch size).",
+    ]
+    write_report(_OUTPUT_DIR.value, "sampling_default", rows, "\n".join(table))
+
+
 def time_levels(model, batch: int):
     """Seconds of each pyramid level's cached sampler alone (a zero image below it)."""
     times = []
@@ -264,7 +369,9 @@ def pyramid_section():
             for name, model in models.items():
                 load = os.getloadavg()[0]
                 total = best_seconds(
-                    lambda: tpc.sample(model, num_samples=batch, seed=(1, 2), method="cached"),
+                    lambda: tpc.sample(  # the non-XLA graph, as measured before XLA's default
+                        model, num_samples=batch, seed=(1, 2), method="cached", jit_compile=False
+                    ),
                     _PYRAMID_TIMED_CALLS.value,
                 )
                 row = {
@@ -420,12 +527,16 @@ def pyramid_training_section():
 
 def main(argv):
     del argv
-    unknown = set(_SECTIONS.value) - {"softmax", "pyramid"}
+    unknown = set(_SECTIONS.value) - {"default", "softmax", "pyramid"}
     if unknown:
-        raise app.UsageError(f"--sections: softmax and/or pyramid. Received: {sorted(unknown)}.")
+        raise app.UsageError(
+            f"--sections: default, softmax and/or pyramid. Received: {sorted(unknown)}."
+        )
     if _INTRA_OP_THREADS.value:
         tf.config.threading.set_intra_op_parallelism_threads(_INTRA_OP_THREADS.value)
     keras.utils.set_random_seed(0)
+    if "default" in _SECTIONS.value:
+        default_section()
     if "softmax" in _SECTIONS.value:
         softmax_section()
     if "pyramid" in _SECTIONS.value:
