@@ -33,10 +33,16 @@ def get_config() -> ml_collections.ConfigDict:
     # Each training sub-pixel replaced by a uniform level with this probability (the
     # background model of a likelihood ratio, Ren et al. 2019); evaluation is clean.
     config.data.perturbation_rate = 0.0
+    # Code-grid datasets ("photo_patch_codes", "digit_codes"; num_levels is K there): p of
+    # the k-means-coded p×p patches (default 4), and K' of a coarser code map (the codes of
+    # 2p×2p patches) a code_pixel_cnn is conditioned on (None: none).
+    config.data.patch_size = config_dict.placeholder(int)
+    config.data.condition_num_codes = config_dict.placeholder(int)
 
     config.model = ml_collections.ConfigDict()
     # gated_pixel_cnn | pixel_cnn | pixel_cnn_autoencoder | grayscale_pixel_cnn |
-    # pyramid_pixel_cnn (the last two: see configs/cifar10_grayscale.py, celeba_pyramid.py)
+    # pyramid_pixel_cnn (the last two: see configs/cifar10_grayscale.py, celeba_pyramid.py) |
+    # code_pixel_cnn (a prior over code grids: configs/codes_*.py)
     config.model.name = "gated_pixel_cnn"
     config.model.class_conditional = False
     config.model.num_layers = 15

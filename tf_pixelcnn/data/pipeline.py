@@ -20,6 +20,7 @@ from typing import Dict, NamedTuple, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
+from tf_pixelcnn.data.code_grids import DEFAULT_PATCH_SIZE, grid_shape
 from tf_pixelcnn.data.dataset_specs import DatasetSpec, get_spec
 from tf_pixelcnn.data.image_preprocessing import crop_box, quantize, resize, to_grayscale
 from tf_pixelcnn.data.perturbation import (
@@ -40,8 +41,11 @@ def make_dataset(dataset: str, split: str = "train", *, global_batch_size: int,
                  start_step: int = 0, num_steps: Optional[int] = None,
                  shuffle_buffer: int = 50_000, training: bool = True,
                  in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES, validation_size: int = 0,
-                 perturbation_rate: float = 0.0) -> tf.data.Dataset:  # fmt: skip
-    """Batches `{"image": int32 [b, H, W, C], "label": int32 [b]?, "weight": float32 [b]?}`.
+                 perturbation_rate: float = 0.0, patch_size: Optional[int] = None,
+                 condition_num_codes: Optional[int] = None) -> tf.data.Dataset:  # fmt: skip
+    """Batches `{"image": int32 [b, H, W, C], "label": int32 [b]?, "weight": float32 [b]?}`
+    (code grids, e.g. "photo_patch_codes": codes `int32 [b, h, w, 1]`, and with
+    `condition_num_codes` a `"condition"` code map `int32 [b, h/2, w/2, 1]`).
 
     Args:
         dataset: A name of `dataset_specs.DATASETS` ("digits", "cifar10", "celeb_a", ...).
@@ -70,6 +74,9 @@ def make_dataset(dataset: str, split: str = "train", *, global_batch_size: int,
             probability, by a level uniform over `[0, num_levels)` (the background model of a
             likelihood-ratio score, Ren et al. 2019), keyed by `(seed, stream position)`.
             Never in evaluation passes: a background model is evaluated, selected and used clean.
+        patch_size, condition_num_codes: Code grids only (`code_grids.code_grid_records`):
+            p of the coded patches (default 4) and K' of the coarser code map (None: none).
+            `num_levels` is K there (up to 65,535) and `data_dir` the grids' cache.
 
     Raises:
         DatasetNotPreparedError: the tfds dataset is not on disk (nothing is downloaded).
@@ -77,15 +84,21 @@ def make_dataset(dataset: str, split: str = "train", *, global_batch_size: int,
             channel count, or a label out of range, named by its record index.
     """
     spec = get_spec(dataset)
-    records = _split_records(spec, split, data_dir, in_memory_bytes, validation_size)
+    codes = code_options(spec, num_levels, patch_size, condition_num_codes)
+    records = _split_records(spec, split, data_dir, in_memory_bytes, validation_size, codes)
     split = {"train": spec.train_split, "test": spec.test_split}.get(split, split)
     if records.count == 0:
         raise ValueError(f"Dataset {dataset!r} split {split!r} has no records.")
+    if codes:
+        image_size = grid_shape(spec.images, codes["patch_size"])
     image_size = _check_image_size(dataset, image_size or spec.image_size)
     plan = _stream_plan(input_context, global_batch_size, seed, start_step, num_steps, training)
-    to_example = _example_fn(
-        spec, f"{dataset}/{split}", image_size, num_levels, grayscale, crop, resize_images
-    )
+    if codes:
+        to_example = _code_example_fn(spec, f"{dataset}/{split}", image_size, num_levels)
+    else:
+        to_example = _example_fn(
+            spec, f"{dataset}/{split}", image_size, num_levels, grayscale, crop, resize_images
+        )
     stream = _pipeline_records(records, plan, shuffle_buffer).map(
         to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
@@ -193,14 +206,32 @@ def _record_stream(records, plan: _StreamPlan, shuffle_buffer):
     ).map(lambda index, record: (index, record, 1.0))
 
 
-def _split_records(spec, split, data_dir, in_memory_bytes, validation_size):
+def _split_records(spec, split, data_dir, in_memory_bytes, validation_size, codes=None):
     """The records of `split`; "train" and "validation" share the train split when
     `validation_size` holds records out."""
     if validation_size and split in ("train", "validation"):
-        records = load_records(spec, spec.train_split, data_dir, in_memory_bytes)
+        records = load_records(spec, spec.train_split, data_dir, in_memory_bytes, codes)
         return hold_out(records, validation_size, held_out=split == "validation")
     source = {"train": spec.train_split, "test": spec.test_split}.get(split, split)
-    return load_records(spec, source, data_dir, in_memory_bytes)
+    return load_records(spec, source, data_dir, in_memory_bytes, codes)
+
+
+def code_options(spec: DatasetSpec, num_levels, patch_size, condition_num_codes):
+    """`{"num_codes", "patch_size", "condition_num_codes"}` of a code-grid dataset, else
+    None (and then neither option may be set)."""
+    if spec.source != "code_grids":
+        if patch_size is not None or condition_num_codes is not None:
+            raise ValueError(
+                f"patch_size and condition_num_codes are options of code-grid datasets, not "
+                f"of {spec.name!r}. Received: patch_size={patch_size}, "
+                f"condition_num_codes={condition_num_codes}."
+            )
+        return None
+    patch_size = DEFAULT_PATCH_SIZE if patch_size is None else int(patch_size)
+    return dict(
+        num_codes=int(num_levels), patch_size=patch_size,
+        condition_num_codes=int(condition_num_codes) if condition_num_codes else None,
+    )  # fmt: skip
 
 
 def _table_stream(records, plan: _StreamPlan):
@@ -259,6 +290,25 @@ def _padded_pass(records, num_records, global_batch_size):
         filler = records.repeat().take(padding).map(lambda index, record: (index, record, 0.0))
         weighted = weighted.concatenate(filler)
     return weighted
+
+
+def _code_example_fn(spec: DatasetSpec, where: str, grid: Tuple[int, int], num_codes: int):
+    """`(index, record, weight) -> {"image": codes int32 [h, w, 1], "label"?, "condition"?,
+    "weight"}`, codes checked in [0, num_codes)."""
+
+    def to_example(index, record, weight) -> Dict[str, tf.Tensor]:
+        codes = tf.cast(record["image"], tf.int32)
+        in_range = tf.logical_and(tf.reduce_min(codes) >= 0, tf.reduce_max(codes) < num_codes)
+        check = tf.debugging.Assert(
+            in_range, [f"expected codes in [0, {num_codes}); {where}: record index", index]
+        )
+        example = {key: record[key] for key in ("label", "condition") if key in record}
+        example["weight"] = tf.cast(weight, tf.float32)
+        with tf.control_dependencies([check]):
+            example["image"] = tf.ensure_shape(tf.identity(codes), [*grid, 1])
+        return example
+
+    return to_example
 
 
 def _example_fn(

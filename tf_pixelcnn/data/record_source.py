@@ -49,6 +49,7 @@ def load_records(
     split: str,
     data_dir: Optional[str] = None,
     in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES,
+    code_options: Optional[Dict] = None,
 ) -> Records:
     """The records of `split`: `{"image": uint8 [h, w, c], "label": int32}` (labelled data).
 
@@ -59,6 +60,8 @@ def load_records(
             the root of an image folder.
         in_memory_bytes: tfds splits of fixed image size up to this many bytes of pixels
             are loaded into memory once (exact shuffling, random access).
+        code_options: Of code-grid datasets: `code_grids.code_grid_records`' num_codes,
+            patch_size and condition_num_codes (`data_dir`: the grids' cache directory).
 
     Raises:
         DatasetNotPreparedError: a tfds dataset that is not prepared; never downloads.
@@ -73,6 +76,11 @@ def load_records(
 
         images, labels = load_photo_patches(split)
         return Records(len(labels), table={"image": images, "label": labels})
+    if spec.source == "code_grids":
+        from tf_pixelcnn.data.code_grids import code_grid_records
+
+        table = code_grid_records(spec.images, split, cache_dir=data_dir, **code_options)
+        return Records(len(table["label"]), table=table)
     if spec.source == "image_folder":
         if not data_dir:
             raise ValueError("dataset='image_folder' needs data_dir, the folder's root.")

@@ -10,7 +10,9 @@ from typing import Any, Dict, Mapping, Tuple
 
 import keras
 
+from tf_pixelcnn.data.code_grids import DEFAULT_PATCH_SIZE, grid_shape
 from tf_pixelcnn.data.dataset_specs import get_spec
+from tf_pixelcnn.models.code_pixel_cnn import CodePixelCNN
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.grayscale_pixel_cnn import GrayscalePixelCNN
 from tf_pixelcnn.models.pixel_cnn import PixelCNN
@@ -23,16 +25,21 @@ MODELS = {
     "pixel_cnn_autoencoder": PixelCNNAutoencoder,
     "grayscale_pixel_cnn": GrayscalePixelCNN,
     "pyramid_pixel_cnn": PyramidPixelCNN,
+    "code_pixel_cnn": CodePixelCNN,  # code-grid datasets (data.dataset "*_codes")
 }
 DATA_KEYS = (
     "dataset", "data_dir", "image_size", "num_levels", "grayscale", "crop", "resize_images",
-    "shuffle_buffer", "validation_size", "perturbation_rate",
+    "shuffle_buffer", "validation_size", "perturbation_rate", "patch_size",
+    "condition_num_codes",
 )  # fmt: skip
 
 
 def image_shape(data_config: Mapping[str, Any]) -> Tuple[int, int, int]:
     """`(H, W, C)` of the images the pipeline yields for `data_config`."""
     spec = get_spec(data_config["dataset"])
+    if spec.source == "code_grids":  # a grid of codes, (H/p, W/p, 1)
+        patch_size = data_config.get("patch_size") or DEFAULT_PATCH_SIZE
+        return (*grid_shape(spec.images, int(patch_size)), 1)
     size = data_config.get("image_size") or spec.image_size
     if not size:
         raise ValueError(
@@ -58,7 +65,9 @@ def build_model(model_config: Mapping[str, Any], data_config: Mapping[str, Any])
     """The model named by `model_config["name"]`, shaped by the data it trains on.
 
     `image_shape` and `num_levels` come from the data section; `class_conditional=True`
-    conditions on the dataset's labels (`num_classes` from the dataset).
+    conditions on the dataset's labels (`num_classes` from the dataset). A
+    `code_pixel_cnn` takes `grid_shape` and `num_codes` (K = `num_levels`) instead, and
+    with `data.condition_num_codes` is conditioned on the data's coarser code map.
     """
     kwargs = {k: v for k, v in model_config.items() if v is not None}  # None: the default
     name = kwargs.pop("name")
@@ -82,6 +91,12 @@ def build_model(model_config: Mapping[str, Any], data_config: Mapping[str, Any])
             )
         else:
             kwargs["num_classes"] = spec.num_classes
+    if name == "code_pixel_cnn":
+        grid = image_shape(data_config)[:2]
+        if data_config.get("condition_num_codes"):  # the code map of 2p×2p patches
+            kwargs["condition_grid_shape"] = (grid[0] // 2, grid[1] // 2)
+            kwargs["condition_num_codes"] = int(data_config["condition_num_codes"])
+        return CodePixelCNN(grid_shape=grid, num_codes=data_config["num_levels"], **kwargs)
     return MODELS[name](
         image_shape=image_shape(data_config), num_levels=data_config["num_levels"], **kwargs
     )
