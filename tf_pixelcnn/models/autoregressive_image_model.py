@@ -1,5 +1,6 @@
 """Shared interface of the PixelCNN models: input checks, conditioning, log-categorical."""
 
+import dataclasses
 import warnings
 from typing import Optional, Sequence
 
@@ -12,6 +13,28 @@ from tf_pixelcnn.layers.image_condition_network import ImageConditionNetwork
 from tf_pixelcnn.layers.spatial_condition_network import SpatialConditionNetwork
 from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.image_checks import check_image_shape, check_integer_images
+
+
+@dataclasses.dataclass(frozen=True)
+class ValuesSpec:
+    """How a model's integer values are served outside Python (`serving.signatures`).
+
+    Attributes:
+        name: Input and output name of the values: "images" (`[B, H, W, C]`) or "codes".
+        dtype: Their dtype: uint8 (images, levels ≤ 256) or int32 (codes, K ≤ 65,535).
+        channel_axis: Whether the channel axis is served; False: `[B, H, W]` (C = 1).
+        condition_name: Input name of an image condition (`condition_spec.kind ==
+            "image"`), served with the same dtype and channel axis as the values.
+        log_prob_name: Output name of the log-probability of every sub-pixel / code.
+        bits_name: Output name of −log2 p / (H·W·C) per image.
+    """
+
+    name: str = "images"
+    dtype: tf.DType = tf.uint8
+    channel_axis: bool = True
+    condition_name: str = "condition_image"
+    log_prob_name: str = "pixel_log_prob"
+    bits_name: str = "bits_per_dim"
 
 
 class AutoregressiveImageModel(keras.Model):
@@ -120,6 +143,7 @@ class AutoregressiveImageModel(keras.Model):
     model_kind = "AutoregressiveImageModel"  # subclasses: their compressed-data header name
     max_levels = 256  # the most values per sub-pixel (and per x̂ value) a model takes
     side_information_spec = None  # no side information comes with the images
+    values_spec = ValuesSpec()  # served as uint8 "images" [B, H, W, C]
 
     def factors(self):
         """One factor: this network over the images, given the model's condition."""

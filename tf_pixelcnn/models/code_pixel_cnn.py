@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tf_pixelcnn.layers.build_once import build_once
+from tf_pixelcnn.models.autoregressive_image_model import ValuesSpec
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 
 MAX_CODES = 65535  # what the compressed-data header's num_levels field holds
@@ -63,6 +64,11 @@ class CodePixelCNN(GatedPixelCNN):
 
     model_kind = "CodePixelCNN"
     max_levels = MAX_CODES
+    # Served as a VQ-VAE encoder gives them: int32 "codes" [B, h, w], no channel axis.
+    values_spec = ValuesSpec(
+        "codes", tf.int32, channel_axis=False, condition_name="condition_codes",
+        log_prob_name="code_log_prob", bits_name="bits_per_code",
+    )  # fmt: skip
 
     def __init__(
         self,

@@ -16,8 +16,10 @@ METADATA_FILE = "tf_pixelcnn.json"
 DEFAULT_MAX_BATCH = 64
 
 
-def model_metadata(model, signature_names, max_batch: Optional[int]) -> dict:
-    """What a client needs to call the model, readable without this package."""
+def model_metadata(model, signature_names, max_batch: Optional[int], values=None) -> dict:
+    """What a client needs to call the model, readable without this package; `values`,
+    the `log_prob` signature's first input spec (`images` uint8 [B, H, W, C], `codes`
+    int32 [B, h, w]), is recorded as `"values": {"name", "dtype", "shape"}`."""
     side_information = model.side_information_spec  # the auto-encoder's code
     factors = model.factors()
     auxiliary = len(factors) > 1
@@ -40,6 +42,10 @@ def model_metadata(model, signature_names, max_batch: Optional[int]) -> dict:
         "auxiliary_shape": list(auxiliary_shape) if auxiliary else None,
         "max_batch": max_batch,
         "signatures": list(signature_names),
+        "values": None if values is None else {
+            "name": values.name, "dtype": values.dtype.name,
+            "shape": [-1 if d is None else d for d in values.shape],
+        },
         "config": model.get_config(),
     }
 
@@ -54,7 +60,8 @@ def export_saved_model(
     """Writes `model` as `export_base/<version>/`, a SavedModel that TF Serving loads.
 
     Signatures (see `tf_pixelcnn.serving.signatures`): `serving_default` = `log_prob`,
-    `sample` (density models), `encode` / `decode` / `reconstruct` (auto-encoder),
+    `sample` and `complete` (density models; a `CodePixelCNN`'s take and give int32
+    `codes` [B, h, w]), `encode` / `decode` / `reconstruct` (auto-encoder),
     `sample_given` (Grayscale / Pyramid PixelCNN). A mixed-precision model is exported
     as its float32 copy (same weights): served likelihoods and samples are float32. The
     graph holds only core TensorFlow ops (stateless random numbers, `while` loops; the
@@ -63,7 +70,8 @@ def export_saved_model(
 
     Args:
         model: a `GatedPixelCNN` (softmax or logistic mixture, any conditioning),
-            `PixelCNN`, `PixelCNNAutoencoder`, `GrayscalePixelCNN` or `PyramidPixelCNN`.
+            `CodePixelCNN`, `PixelCNN`, `PixelCNNAutoencoder`, `GrayscalePixelCNN` or
+            `PyramidPixelCNN`.
         export_base: the directory TF Serving's `--model_base_path` points at, on any
             filesystem TensorFlow supports (`gs://...`: see `versioned_directory`).
         version: a positive integer; by default the next free version when the export
@@ -93,7 +101,8 @@ def export_saved_model(
     endpoints = signatures.endpoints(model, max_batch)
 
     def write(directory: str) -> None:
-        description = model_metadata(model, ["serving_default", *endpoints], max_batch)
+        values = endpoints["log_prob"][1][0]  # images / codes, as served
+        description = model_metadata(model, ["serving_default", *endpoints], max_batch, values)
         write_archive(directory, [model], endpoints, description)
 
     return versioned_directory.write_version_atomically(export_base, version, write, overwrite)

@@ -5,9 +5,19 @@
 | `log_prob` (= `serving_default`) | `images` uint8 [B,H,W,C] (+ `labels` int32 [B], `condition` float32 [B,D] or `condition_image` uint8 [B,h,w,c]) | `log_prob` [B] nats, `bits_per_dim` [B], `pixel_log_prob` [B,H,W,C] (logistic mixture: [B,H,W], a pixel's channels are joint) |
 | `sample` | `seed` int32 [B,2] (+ `labels` / `condition` / `condition_image`) | `images` uint8 [B,H,W,C] |
 | `complete` (GatedPixelCNN) | `images` uint8 [B,H,W,C], `known_rows` int32 [B] in [0, H], `seed` int32 [B,2] (+ condition) | `images` uint8 [B,H,W,C]: rows < known_rows as given, the rest sampled |
+| `log_prob`, CodePixelCNN | `codes` int32 [B,h,w] in [0, K) (+ `labels` or `condition_codes` int32 [B,h',w'] in [0, K')) | `log_prob` [B] nats, `bits_per_code` [B], `code_log_prob` [B,h,w] |
+| `sample`, CodePixelCNN | `seed` (+ `labels` / `condition_codes`) | `codes` int32 [B,h,w] |
+| `complete`, CodePixelCNN | `codes`, `known_rows` in [0, h], `seed` (+ condition) | `codes` |
 | `encode` (auto-encoder) | `images` | `code` float32 [B,m] |
 | `decode` (auto-encoder) | `code`, `seed` | `images` |
 | `reconstruct` (auto-encoder) | `images`, `seed` | `images`, `code` |
+
+The density signatures are generated from the model's description, not its class: the
+condition input from `model.condition_spec`, and the values' name, dtype and channel axis
+(and the names of the condition map and the per-value outputs) from `model.values_spec`
+(`models.autoregressive_image_model.ValuesSpec`: uint8 `images` with their channel axis by
+default; a `CodePixelCNN` serves int32 `codes` [B,h,w], as a VQ-VAE encoder gives them).
+`bits_per_code` is `bits_per_dim` under the codes' name (one code per position).
 
 Grayscale and Pyramid PixelCNNs (`auxiliary_endpoints`): `log_prob` returns `log_prob`,
 `bits_per_dim`, `log_prob_<factor>` per factor and `bits_per_dim_<name>` per factor
@@ -22,19 +32,22 @@ the whole process (a rank-3 `images` reached MklConv: `Check failed ... num_tota
 SIGABRT). So every signature (`served_endpoint`) checks its inputs in the graph, one check
 after the other, before any op of the model sees them:
 
-1. rank and every size of each input, in signature order: `images` [batch, H, W, C],
-   `labels` [batch], `condition` [batch, D], `condition_image` [batch, h, w, c], `code`
-   [batch, m], `auxiliary` [batch, ...], `known_rows` [batch], `seed` [batch, 2];
+1. rank and every size of each input, in signature order: `images` [batch, H, W, C]
+   (`codes` [batch, h, w]), `labels` [batch], `condition` [batch, D], `condition_image`
+   [batch, h, w, c] (`condition_codes` [batch, h', w']), `code` [batch, m], `auxiliary`
+   [batch, ...], `known_rows` [batch], `seed` [batch, 2];
 2. one batch size across the inputs, at most `max_batch`;
 3. float inputs (`condition`, `code`) hold no NaN or infinity;
-4. then the values: image values < `num_levels`, labels in `[0, num_classes)`
-   (the model's checks), `known_rows` in `[0, H]`, `auxiliary` values below the
-   model's `auxiliary_levels`, condition-image values in range (the model's check).
+4. then the values: image / code values in `[0, num_levels)` and condition-image /
+   condition-code values in `[0, levels)` (checks naming the input, then the model's),
+   labels in `[0, num_classes)` (the model's check), `known_rows` in `[0, H]`,
+   `auxiliary` values below the model's `auxiliary_levels`.
 
 A failed check is an `InvalidArgument` error whose message names the input, what it
 should be and what was received (e.g. `images must be uint8 [batch, 8, 8, 1]; received
-shape [2 8 8]`). Only the model runs after the checks: the tensors the model reads are
-the checked ones (identities under the checks' control dependencies).
+shape [2 8 8]`; `codes must have values in [0, num_levels=512); received min 0 max
+700`). Only the model runs after the checks: the tensors the model reads are the checked
+ones (identities under the checks' control dependencies).
 
 Batch 0 is a valid request: every signature returns outputs with batch 0 and the other
 dimensions as usual (e.g. `images` [0, H, W, C]) without running the model.
@@ -45,7 +58,7 @@ from collections.abc import Callable, Sequence
 import tensorflow as tf
 
 from tf_pixelcnn.distributions import categorical, random_stream
-from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
+from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel, ValuesSpec
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
 from tf_pixelcnn.sampling.cached import cached_sample
@@ -199,19 +212,60 @@ def served_endpoint(
     return endpoint, specs
 
 
+def values_spec(model: AutoregressiveImageModel) -> tf.TensorSpec:
+    """The model's values as served (`model.values_spec`): uint8 `images` `[batch, H, W, C]`
+    or, e.g., int32 `codes` `[batch, h, w]` (no channel axis)."""
+    served = model.values_spec
+    shape = model.image_shape if served.channel_axis else model.image_shape[:-1]
+    return tf.TensorSpec([None, *shape], served.dtype, name=served.name)
+
+
+def to_model(served: ValuesSpec, values: tf.Tensor) -> tf.Tensor:
+    """Served values (`served.dtype`, with or without the channel axis) → int32 `[..., C]`."""
+    values = tf.cast(values, tf.int32)
+    return values if served.channel_axis else values[..., None]
+
+
+def to_served(served: ValuesSpec, values: tf.Tensor) -> tf.Tensor:
+    """The model's int32 values `[B, H, W, C]` → as served (`served.dtype`, channel axis)."""
+    values = values if served.channel_axis else values[..., 0]
+    return tf.cast(values, served.dtype)
+
+
+def checked_values(values: tf.Tensor, message: str, levels: int) -> tf.Tensor:
+    """int32 `values` after a check that they are in `[0, levels)`; the failure message
+    is `message`, then the smallest and largest value received."""
+    lowest, highest = tf.reduce_min(values), tf.reduce_max(values)
+    check = tf.debugging.Assert(
+        tf.logical_and(lowest >= 0, highest < levels),
+        [f"{message}; received min", lowest, "max", highest],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(values)
+
+
+def served_values(model: AutoregressiveImageModel, tensor: tf.Tensor) -> tf.Tensor:
+    """The model's int32 values `[B, H, W, C]` from its served input, range-checked with
+    a message naming the input (`codes must have values in [0, num_levels=K)`)."""
+    served = model.values_spec
+    message = f"{served.name} must have values in [0, num_levels={model.num_levels})"
+    return checked_values(to_model(served, tensor), message, model.num_levels)
+
+
 def draw(model: AutoregressiveImageModel, seed, condition) -> tf.Tensor:
-    """uint8 images `[batch, H, W, C]` from per-image seeds `[batch, 2]`: the cached sampler
-    where the model has one."""
+    """Values as served (uint8 images `[batch, H, W, C]`; int32 codes `[batch, h, w]`)
+    from per-image seeds `[batch, 2]`: the cached sampler where the model has one."""
     height, width, _ = model.image_shape
     stream_shape = model.pixel_distribution.stream_shape(height, width)  # (H, W, n)
     uniform = random_stream.uniform_noise(seed, stream_shape)
     sampler = cached_sample if supports_cached_sampling(model) else naive_sample
-    return tf.cast(sampler(model, uniform, condition), tf.uint8)
+    return to_served(model.values_spec, sampler(model, uniform, condition))
 
 
-def draw_completion(model: AutoregressiveImageModel, images, known_rows, seed, condition):
-    """uint8 completions: the first `known_rows[b]` rows of image b kept, the rest drawn
-    with the cached sampler and image b's seed (the same images as `tpc.complete`)."""
+def draw_completion(model: AutoregressiveImageModel, values, known_rows, seed, condition):
+    """Completions as served: the first `known_rows[b]` rows of `values[b]` (served form)
+    kept, the rest drawn with the cached sampler and image b's seed (the same values as
+    `tpc.complete`)."""
     height, width, _ = model.image_shape
     in_range = tf.logical_and(
         tf.reduce_all(known_rows >= 0), tf.reduce_all(known_rows <= height)
@@ -221,68 +275,93 @@ def draw_completion(model: AutoregressiveImageModel, images, known_rows, seed, c
     )
     with tf.control_dependencies([check]):
         known_pixels = tf.identity(known_rows) * width
-    images = model.check_images(tf.cast(images, tf.int32))
+    images = model.check_images(served_values(model, values))
     stream_shape = model.pixel_distribution.stream_shape(height, width)  # (H, W, n)
     uniform = random_stream.uniform_noise(seed, stream_shape)
-    return tf.cast(complete_images(model, images, known_pixels, uniform, condition), tf.uint8)
+    completed = complete_images(model, images, known_pixels, uniform, condition)
+    return to_served(model.values_spec, completed)
 
 
 def condition_spec(model: AutoregressiveImageModel) -> tf.TensorSpec | None:
-    """The conditioning input of `model`'s signatures (`condition_image`, `labels` or
-    `condition`), or None for an unconditional model."""
-    if model.condition_image_shape is not None:
-        return image_spec(model.condition_image_shape, name="condition_image")
-    if model.num_classes is not None:
+    """The conditioning input of `model`'s signatures, from `model.condition_spec`: an
+    image condition as the values are served (`condition_image` uint8 [B, h, w, c];
+    `condition_codes` int32 [B, h', w']), `labels` int32 [B] or `condition` float32
+    [B, D]; None for an unconditional model."""
+    spec = model.condition_spec
+    if spec.kind == "image":
+        served = model.values_spec
+        shape = spec.image_shape if served.channel_axis else spec.image_shape[:-1]
+        return tf.TensorSpec([None, *shape], served.dtype, name=served.condition_name)
+    if spec.kind == "labels":
         return tf.TensorSpec([None], tf.int32, name="labels")
-    if model.condition_dim is not None:
-        return tf.TensorSpec([None, model.condition_dim], tf.float32, name="condition")
+    if spec.kind == "vectors":
+        return tf.TensorSpec([None, spec.dim], tf.float32, name="condition")
     return None
 
 
-def condition_input(spec: tf.TensorSpec | None, inputs: Tensors) -> tf.Tensor | None:
-    """What the model's `condition` argument gets from the checked `inputs`."""
+def condition_input(spec: tf.TensorSpec | None, inputs: Tensors, levels=None):
+    """What the model's `condition` argument gets from the checked `inputs`: an image
+    condition (an integer input of rank ≥ 3) as int32 `[B, h, w, c]` (the channel axis
+    added where it is not served), checked to be in `[0, levels)` if `levels` is given."""
     if spec is None:
         return None
-    if spec.name == "condition_image":
-        return tf.cast(inputs[spec.name], tf.int32)
-    return inputs[spec.name]
+    value = inputs[spec.name]
+    if not spec.dtype.is_integer or spec.shape.rank < 3:  # labels, vectors
+        return value
+    value = tf.cast(value, tf.int32)
+    value = value if spec.shape.rank == 4 else value[..., None]
+    if levels is None:
+        return value
+    message = f"{spec.name}: condition image values must be in [0, {levels})"
+    return checked_values(value, message, levels)
 
 
-def log_prob_outputs(model, images, condition) -> Tensors:
-    images = tf.cast(images, tf.int32)
+def log_prob_outputs(model, values, condition) -> Tensors:
+    """`log_prob`, bits and per-position log-probabilities of served `values`, named as
+    `model.values_spec` says (`bits_per_dim`, `pixel_log_prob`; codes: `bits_per_code`,
+    `code_log_prob` `[B, h, w]`)."""
+    served = model.values_spec
+    images = served_values(model, values)
     outputs = model(images, condition=condition) if condition is not None else model(images)
     # (B, H, W, C) per sub-pixel (softmax), (B, H, W) per pixel (logistic mixture)
     pixel_log_prob = model.pixel_distribution.log_prob(outputs, images)
     log_prob = tf.reduce_sum(pixel_log_prob, axis=tf.range(1, tf.rank(pixel_log_prob)))
+    if not served.channel_axis and pixel_log_prob.shape.rank == 4:
+        pixel_log_prob = pixel_log_prob[..., 0]  # one value per position: [B, h, w]
     return {
         "log_prob": log_prob,
-        "bits_per_dim": categorical.bits_per_dim(log_prob, model.image_shape),
-        "pixel_log_prob": pixel_log_prob,
+        served.bits_name: categorical.bits_per_dim(log_prob, model.image_shape),
+        served.log_prob_name: pixel_log_prob,
     }
 
 
 def density_endpoints(
     model: AutoregressiveImageModel, max_batch: int | None
 ) -> dict[str, Endpoint]:
-    """`log_prob` and `sample` of a `GatedPixelCNN` / `PixelCNN`; `complete` (cached
-    sampler) of a `GatedPixelCNN`.
+    """`log_prob` and `sample` of a `GatedPixelCNN` / `PixelCNN` / `CodePixelCNN`;
+    `complete` where the model has a cached sampler.
 
-    The signature's input names are the specs' names, so one function serves every
-    conditioning mode: the condition arrives as `labels`, `condition`, `condition_image`
-    or not at all.
+    Built from the model's description: the condition input from `model.condition_spec`
+    (`labels`, `condition`, an image condition or nothing), the values' name, dtype and
+    shape from `model.values_spec` (`images` uint8 [B, H, W, C], `codes` int32 [B, h, w]).
     """
     extra = condition_spec(model)
     extra_specs = [] if extra is None else [extra]
+    levels = model.condition_spec.levels  # of an image condition, else None
+    served = model.values_spec
+
+    def condition(inputs):
+        return condition_input(extra, inputs, levels)
 
     def log_prob(inputs):
-        return log_prob_outputs(model, inputs["images"], condition_input(extra, inputs))
+        return log_prob_outputs(model, inputs[served.name], condition(inputs))
 
     def sample(inputs):
-        return {"images": draw(model, inputs["seed"], condition_input(extra, inputs))}
+        return {served.name: draw(model, inputs["seed"], condition(inputs))}
 
-    images = image_spec(model.image_shape)
+    values = values_spec(model)
     endpoints = {
-        "log_prob": served_endpoint(log_prob, [images, *extra_specs], max_batch),
+        "log_prob": served_endpoint(log_prob, [values, *extra_specs], max_batch),
         "sample": served_endpoint(sample, [seed_spec(), *extra_specs], max_batch),
     }
     if supports_cached_sampling(model):
@@ -290,13 +369,13 @@ def density_endpoints(
 
         def complete(inputs):
             completed = draw_completion(
-                model, inputs["images"], inputs["known_rows"], inputs["seed"],
-                condition_input(extra, inputs),
+                model, inputs[served.name], inputs["known_rows"], inputs["seed"],
+                condition(inputs),
             )  # fmt: skip
-            return {"images": completed}
+            return {served.name: completed}
 
         endpoints["complete"] = served_endpoint(
-            complete, [images, known_rows, seed_spec(), *extra_specs], max_batch
+            complete, [values, known_rows, seed_spec(), *extra_specs], max_batch
         )
     return endpoints
 
