@@ -5,7 +5,8 @@
     CRC-32 of the images | bytes of side information (the auto-encoder's codes) |
     CRC-32 of everything else (the fields before it, the side information, the coded words)
 
-little-endian, `SIZE` = 49 bytes. The last CRC is checked before any field is used: a
+little-endian, `SIZE` = 49 bytes; num_levels is a uint16 (a `CodePixelCNN`'s K up to
+65,535). The last CRC is checked before any field is used: a
 corrupted or missing byte anywhere is reported before anything sized by the header (the
 batch) is allocated. The digests tell a model of another configuration from one of
 the same configuration with other weights; the image CRC catches a decode that went wrong

@@ -16,6 +16,9 @@ Model kinds:
   the exact conditionals of the mixture (`compression.coded_pass`);
 - conditional `GatedPixelCNN`s: the same `condition` must be given to both functions
   (its CRC is in the header);
+- `CodePixelCNN` (a VQ-VAE prior): code grids `int [B, h, w, 1]` with the K-way softmax
+  of every code, K up to 65,535 (the header's num_levels field); conditioned on labels or
+  on a code map `int [B, h', w', 1]`, given to both functions like any condition;
 - `GrayscalePixelCNN`: x̂ with the grayscale model, then x given x̂ with the truncated
   mixture (values outside a channel's interval cost nothing);
 - `PyramidPixelCNN`: level by level, lowest first; the quarter of a level copied from
@@ -53,10 +56,13 @@ def compress(model, images, condition=None) -> bytes:
 
     Args:
         model: a `GatedPixelCNN` (softmax or logistic mixture, any conditioning),
-            `GrayscalePixelCNN`, `PyramidPixelCNN` or `PixelCNNAutoencoder`.
-        images: integer `[batch, H, W, C]` in `[0, num_levels)`.
-        condition: labels `[batch]` or vectors `[batch, D]` of a conditional
-            `GatedPixelCNN` (give the same to `decompress`).
+            `CodePixelCNN`, `GrayscalePixelCNN`, `PyramidPixelCNN` or
+            `PixelCNNAutoencoder`.
+        images: integer `[batch, H, W, C]` in `[0, num_levels)` (a `CodePixelCNN`'s
+            codes: `[batch, h, w, 1]`).
+        condition: what the model's `condition_spec` says: labels `[batch]`, vectors
+            `[batch, D]` or an image / code map `[batch, h', w', c]` (give the same to
+            `decompress`).
 
     Returns:
         The header (`compression.header.SIZE` bytes), the auto-encoder's codes if any,
@@ -130,14 +136,14 @@ def decompress(model, data: bytes, condition=None) -> np.ndarray:
         if condition is not None and len(condition) != batch:
             raise CompressedDataError(
                 f"Header field batch={batch}, but the condition has {len(condition)} rows: "
-                "give decompress the labels or vectors the images were compressed with."
+                "give decompress the condition the images were compressed with."
             )
         if header_lib.crc(condition) != header.condition_crc:
             raise CompressedDataError(
                 "The condition differs from the one the images were compressed with (its "
                 f"CRC {header_lib.crc(condition):#010x}, header field condition_crc="
-                f"{header.condition_crc:#010x}): give decompress the same labels or vectors "
-                "as compress."
+                f"{header.condition_crc:#010x}): give decompress the same condition (labels, "
+                "vectors or image) as compress."
             )
     if condition is None:
         header.check_legacy_batch()  # format 1: nothing else bounds its batch
@@ -175,7 +181,7 @@ def _model_kind(model) -> str:
         supports_cached_sampling(factor.network) for factor in factors
     ):
         raise ValueError(
-            "Compression needs a model with a cached pass: a GatedPixelCNN, "
+            "Compression needs a model with a cached pass: a GatedPixelCNN, CodePixelCNN, "
             "GrayscalePixelCNN, PyramidPixelCNN or PixelCNNAutoencoder. Received: "
             f"{type(model).__name__}"
             + (" (the original PixelCNN has no cached pass)." if kind == "PixelCNN" else ".")
