@@ -4,6 +4,8 @@
         --signature=sample --num_images=10 --labels=0,1,2,3,4,5,6,7,8,9 --output_dir=/tmp/out
     python export/client.py ... --signature=log_prob --images_npy=images.npy [--format=inputs]
     python export/client.py ... --signature=complete --images_npy=images.npy --known_rows=4
+    python export/client.py --model_name=prior --signature=log_prob --codes_npy=codes.npy \
+        [--condition_codes_npy=top.npy]    # a CodePixelCNN: int32 codes [B,h,w]
     python export/client.py --model_name=digits_scores --signature=score --images_npy=images.npy
     python export/client.py --protocol=grpc --server=localhost:8500 --model_name=digits \
         --model_version=2 --signature=sample --labels=3,7     # or --version_label=canary
@@ -13,6 +15,12 @@ REST needs only the standard library and NumPy (no TensorFlow, no tf_pixelcnn).
 `--protocol=grpc` sends a `PredictRequest` to `PredictionService.Predict` and needs the
 `serving` extra (`tensorflow-serving-api`, `grpcio`, TensorFlow). A request the server
 refuses prints the server's message and exits with status 1.
+
+A `CodePixelCNN` export (a VQ-VAE prior) takes int32 `codes` [B,h,w] where image models
+take `images` (`--codes_npy`), a code map condition as `condition_codes` [B,h',w']
+(`--condition_codes_npy`), and its `sample` / `complete` answer `codes`, written to
+`<signature>_codes.npy` instead of PNGs. The client does not ask the server which one a
+model takes: the flags name the input.
 """
 
 import json
@@ -55,6 +63,12 @@ _NUM_IMAGES = flags.DEFINE_integer("num_images", 4, "Images to sample (sample, d
 _SEED = flags.DEFINE_integer("seed", 0, "Image i gets seed (seed, i).")
 _LABELS = flags.DEFINE_list("labels", None, "Class labels, one per image.")
 _IMAGES = flags.DEFINE_string("images_npy", None, "uint8 [B,H,W,C] images (.npy).")
+_CODES = flags.DEFINE_string(
+    "codes_npy", None, "int32 [B,h,w] code grids (.npy) of a CodePixelCNN, instead of images."
+)
+_CONDITION_CODES = flags.DEFINE_string(
+    "condition_codes_npy", None, "int32 [B,h',w'] conditioning code maps (.npy) of a CodePixelCNN."
+)
 _CODE = flags.DEFINE_string("code_npy", None, "float32 [B,m] codes (.npy) for decode.")
 _AUXILIARY = flags.DEFINE_string(
     "auxiliary_npy", None, "uint8 x̂ (.npy) for sample_given: 4-bit grayscale or half resolution."
@@ -90,14 +104,19 @@ IMAGE_SIGNATURES = ("sample", "decode", "reconstruct", "sample_given", "complete
 
 def build_inputs(
     signature: str, num_images: int, seed: int, labels=None, images=None, code=None,
-    auxiliary=None, known_rows: int | None = None,
+    auxiliary=None, known_rows: int | None = None, codes=None, condition_codes=None,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """Named inputs of `signature` (see tf_pixelcnn.serving.signatures); image i of the
-    batch gets the seed pair (seed, i); `complete` keeps `known_rows` rows of each image."""
-    if signature in ("log_prob", "encode", "reconstruct", "complete", "score") and images is None:
-        raise ValueError(f"--signature={signature} needs --images_npy.")
+    batch gets the seed pair (seed, i); `complete` keeps `known_rows` rows of each image.
+    A `CodePixelCNN`'s `codes` (int32 [B,h,w]) and `condition_codes` take the place of
+    `images` and of an image condition."""
+    values = images if codes is None else codes
+    if signature in ("log_prob", "encode", "reconstruct", "complete", "score") and values is None:
+        raise ValueError(f"--signature={signature} needs --images_npy (or --codes_npy).")
+    if images is not None and codes is not None:
+        raise ValueError("Give --images_npy or --codes_npy, not both.")
     if signature == "complete":
-        height = np.shape(images)[1]
+        height = np.shape(values)[1]
         if known_rows is None or not 0 <= known_rows <= height:
             raise ValueError(
                 f"--signature=complete needs --known_rows in [0, {height}] (the images' "
@@ -107,12 +126,17 @@ def build_inputs(
         raise ValueError("--signature=decode needs --code_npy.")
     if signature == "sample_given" and auxiliary is None:
         raise ValueError("--signature=sample_given needs --auxiliary_npy.")
-    batch = next((len(a) for a in (images, code, auxiliary) if a is not None), num_images)
+    batch = next(
+        (len(a) for a in (images, codes, code, auxiliary, condition_codes) if a is not None),
+        num_images,
+    )
     inputs: dict[str, np.ndarray] = {}
     if auxiliary is not None:
         inputs["auxiliary"] = np.asarray(auxiliary, np.uint8)
     if images is not None:
         inputs["images"] = np.asarray(images, np.uint8)
+    if codes is not None:
+        inputs["codes"] = np.asarray(codes, np.int32)
     if code is not None:
         inputs["code"] = np.asarray(code, np.float32)
     if signature == "complete":
@@ -121,6 +145,8 @@ def build_inputs(
         inputs["seed"] = np.stack([np.full(batch, seed), np.arange(batch)], 1).astype(np.int32)
     if labels is not None and signature in ("sample", "log_prob", "complete"):
         inputs["labels"] = np.asarray(labels, np.int32)
+    if condition_codes is not None and signature in ("sample", "log_prob", "complete"):
+        inputs["condition_codes"] = np.asarray(condition_codes, np.int32)
     return inputs
 
 
@@ -305,33 +331,50 @@ def call_server(
 
 def write_outputs(response: dict, signature: str, output_dir: str) -> list[str]:
     """Writes `<signature>_response.json` and, for image signatures, `<signature>_<i>.png`
-    (uint8 [H, W, C] each) into `output_dir`; returns the PNG paths."""
+    (uint8 [H, W, C] each) or, for code grids (`codes` int32 [B, h, w]: no channel axis),
+    `<signature>_codes.npy` into `output_dir`; returns the paths of the PNGs or the .npy."""
     os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, f"{signature}_response.json"), "w") as f:
         json.dump(response, f)
     if signature not in IMAGE_SIGNATURES:
         return []
-    outputs = response.get("predictions", response.get("outputs"))
-    rows = outputs if isinstance(outputs, list) else outputs["images"]
+    values = _drawn_values(response.get("predictions", response.get("outputs")))
+    if values.ndim == 3:  # [B, h, w]: codes (images always have their channel axis)
+        path = os.path.join(output_dir, f"{signature}_codes.npy")
+        np.save(path, values.astype(np.int32))
+        return [path]
     paths = []
-    for i, row in enumerate(rows):
-        pixels = np.asarray(row["images"] if isinstance(row, dict) else row, np.uint8)
+    for i, pixels in enumerate(values.astype(np.uint8)):
         paths.append(os.path.join(output_dir, f"{signature}_{i}.png"))
         with open(paths[-1], "wb") as f:
             f.write(encode_png(pixels))
     return paths
 
 
+def _drawn_values(outputs) -> np.ndarray:
+    """The `images` or `codes` of an answer: columnar (`{name: array}`), rows of named
+    outputs (`[{name: value}]`), or the one output unnamed (TF Serving drops the name of
+    a signature's only output)."""
+    def pick(named):
+        return named["codes"] if "codes" in named else named["images"]
+
+    if isinstance(outputs, dict):
+        return np.asarray(pick(outputs))
+    return np.asarray([pick(row) if isinstance(row, dict) else row for row in outputs])
+
+
 def main(argv):
     del argv
     images = np.load(_IMAGES.value) if _IMAGES.value else None
+    codes = np.load(_CODES.value) if _CODES.value else None
+    condition_codes = np.load(_CONDITION_CODES.value) if _CONDITION_CODES.value else None
     code = np.load(_CODE.value) if _CODE.value else None
     auxiliary = np.load(_AUXILIARY.value) if _AUXILIARY.value else None
     labels = [int(x) for x in _LABELS.value] if _LABELS.value else None
     num_images = len(labels) if labels else _NUM_IMAGES.value
     inputs = build_inputs(
         _SIGNATURE.value, num_images, _SEED.value, labels, images, code, auxiliary,
-        _KNOWN_ROWS.value,
+        _KNOWN_ROWS.value, codes, condition_codes,
     )  # fmt: skip
     try:
         response = call_server(
