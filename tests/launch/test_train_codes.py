@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import tensorflow as tf
 
 from tests.launch import training_runs as runs
 from tf_pixelcnn.data import code_grids
@@ -37,6 +38,10 @@ def test_code_prior_config_trains_evaluates_and_samples(tmp_path):
     results = json.loads((workdir / "results.json").read_text())
     # bits per code: below uniform (log2 64 = 6) and the unigram of the train codes
     assert results["test_bits_per_dim"] < unigram < np.log2(K)
-    assert (workdir / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    png = (workdir / "samples.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    picture = tf.io.decode_png(png).numpy()  # the codes decoded to their 4×4 patches:
+    assert picture.shape[-1] == 3 and picture.shape[0] >= 2 * 16  # 2 rows of 16×16×3
+    assert len(np.unique(picture)) > 16  # photo colours, not K gray levels
     model_config = json.loads((workdir / "model.json").read_text())
     assert model_config["class_name"] == "CodePixelCNN"

@@ -47,3 +47,16 @@ def test_restore_averages_reads_what_a_checkpoint_keeps(tmp_path):
     restore_averages(fresh.trainable_variables, prefix)
     for weight, value in zip(fresh.trainable_variables, average.averages):
         np.testing.assert_array_equal(weight.numpy(), value.numpy())
+
+
+def test_samples_of_a_model_conditioned_on_a_code_map_use_the_test_batch():
+    model = tpc.CodePixelCNN(
+        grid_shape=(4, 4), num_codes=16, embedding_dim=4, num_layers=2, filters=8,
+        kernel_size=3, condition_grid_shape=(2, 2), condition_num_codes=5,
+    )  # fmt: skip
+    maps = np.random.default_rng(1).integers(0, 5, (6, 2, 2, 1)).astype(np.int32)
+    batch = {"image": tf.zeros([6, 4, 4, 1], tf.int32), "condition": tf.constant(maps)}
+    picture = run_outputs.sample_images(model, 4, (1, 2), batch)
+    expected = tpc.sample(model, condition=maps[:4], seed=(1, 2))
+    np.testing.assert_array_equal(picture.images, expected)
+    assert picture.columns == 2 and picture.kind == "samples"

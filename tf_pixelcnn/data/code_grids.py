@@ -296,6 +296,23 @@ def code_grid_dataset(
     return tf.data.Dataset.from_tensor_slices(elements).batch(batch_size)
 
 
+def picture_decoder(source: str, num_codes: int, patch_size: int = DEFAULT_PATCH_SIZE,
+                    seed: int = 0, cache_dir: Optional[str] = None):  # fmt: skip
+    """`(decode_codes, levels)`: codes `int [N, h, w, 1]` → the images they stand for,
+    `int32 [N, h·p, w·p, C]` in [0, levels) (each code's centre, rounded), and the
+    source's levels — what sample pictures show of a grid of codes."""
+    from tf_pixelcnn.data.dataset_specs import get_spec
+
+    centres = load_code_grids(source, num_codes, patch_size, seed, cache_dir).centres
+    levels = get_spec(source).max_value + 1
+
+    def decode_codes(codes):
+        images = np.rint(decode(np.asarray(codes), centres))
+        return np.clip(images, 0, levels - 1).astype(np.int32)
+
+    return decode_codes, levels
+
+
 def _checked_source(source: str) -> str:
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}. Received: source={source!r}.")

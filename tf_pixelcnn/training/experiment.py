@@ -61,6 +61,23 @@ def dataset_kwargs(data_config: Mapping[str, Any]) -> Dict[str, Any]:
     return kwargs
 
 
+def sample_picture(data_config: Mapping[str, Any]):
+    """`(to_images, levels)`: how sample pictures show the data's "images" —
+    `to_images(values int [N, H, W, C]) -> int [N, H', W', C']` and their levels. Images
+    are shown as they are; a grid of codes as the patches its codes stand for
+    (`code_grids.picture_decoder`)."""
+    spec = get_spec(data_config["dataset"])
+    if spec.source == "code_grids":
+        from tf_pixelcnn.data.code_grids import picture_decoder
+
+        patch_size = int(data_config.get("patch_size") or DEFAULT_PATCH_SIZE)
+        return picture_decoder(
+            spec.images, int(data_config["num_levels"]), patch_size,
+            cache_dir=data_config.get("data_dir"),
+        )  # fmt: skip
+    return (lambda values: values), int(data_config["num_levels"])
+
+
 def build_model(model_config: Mapping[str, Any], data_config: Mapping[str, Any]):
     """The model named by `model_config["name"]`, shaped by the data it trains on.
 

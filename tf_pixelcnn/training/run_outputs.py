@@ -44,12 +44,19 @@ class SamplePicture(NamedTuple):
 
 def sample_images(model, num_samples: int, seed, test_batch=None) -> SamplePicture:
     """One row per class (up to 10) of class-conditional models; test images over their
-    reconstructions for auto-encoders (`test_batch`); else a square of samples."""
+    reconstructions for auto-encoders (`test_batch`); samples given the test batch's
+    conditions for models conditioned on a map of the data (`test_batch["condition"]`);
+    else a square of samples."""
     if model.side_information_spec is not None:  # auto-encoders: reconstruct from it
         images = test_batch["image"]
         picture = np.concatenate([images.numpy(), model.reconstruct(images, seed).numpy()])
         return SamplePicture(picture, len(images), "reconstructions")
     spec = model.condition_spec
+    if spec.kind == "image" and test_batch is not None and "condition" in test_batch:
+        # conditioned on a map of the data (a code prior's coarser codes): the test batch's
+        conditions = test_batch["condition"][:num_samples]
+        picture = sample(model, condition=conditions, seed=seed).numpy()
+        return SamplePicture(picture, int(math.ceil(math.sqrt(len(picture)))), "samples")
     if spec.kind == "labels":
         classes = min(spec.num_classes, 10)
         columns = max(num_samples // classes, 1)

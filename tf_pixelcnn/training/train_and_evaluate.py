@@ -396,10 +396,12 @@ class _Trainer:
             return None
         self.say(f"step {step}: sampling {num_samples} images...")
         test_batch = None
-        if run.model.side_information_spec is not None:  # shows reconstructions
-            test_batch = run.local_batch("test", num_samples)
-        seed, levels = (int(run.config["seed"]), step), int(run.data_config["num_levels"])
+        if run.model.side_information_spec is not None or run.model.condition_spec.kind == "image":
+            test_batch = run.local_batch("test", num_samples)  # reconstructed / conditions
+        seed = (int(run.config["seed"]), step)
         picture = run_outputs.sample_images(run.model, num_samples, seed, test_batch)
+        to_images, levels = experiment.sample_picture(run.data_config)  # codes: decoded
+        picture = picture._replace(images=to_images(picture.images))
         grid = run_outputs.picture_grid(picture.images, picture.columns, levels)
         summaries.write_sample_images(self.writers["eval"], step, run.model, picture, grid, levels)
         return run_outputs.write_samples(run.workdir, step, grid)
