@@ -6,23 +6,17 @@ and −log p(x) = −log p(x̂) − log p(x | x̂). Every factor is its own `Gat
 own parameters: they train together or one at a time (`factor_models`).
 """
 
-import weakref
 from typing import Dict, Optional, Sequence
 
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn.utils.float32_copy import float32_copy, is_float32
-from tf_pixelcnn.distributions import random_stream
 from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.gated_pixel_cnn import optional_head_config
 from tf_pixelcnn.models.image_checks import check_image_shape, check_integer_images
-from tf_pixelcnn.sampling.sampler_function import SamplerFunction
-
-
-# Compiled samplers per model and arguments; dropped with the model.
-_compiled = weakref.WeakKeyDictionary()
+from tf_pixelcnn.sampling.sample import sample as sample_images
+from tf_pixelcnn.sampling.sample import sample_given as sample_images_given
 
 
 class AuxiliaryVariableModel(keras.Model):
@@ -30,8 +24,8 @@ class AuxiliaryVariableModel(keras.Model):
     the arguments of the conditional factors p(x | x̂) (`conditional_factor`).
 
     Subclasses define `factor_models`, `factor_log_probs`, `auxiliary`,
-    `auxiliary_levels`, `log_prob_map`, `report_bits_per_dim`, `stream_size`, `draw` and
-    `draw_given`.
+    `auxiliary_levels`, `log_prob_map`, `report_bits_per_dim`, `stream_size`, `draw`,
+    `draw_given` and `checked_auxiliary`.
 
     Args:
         image_shape: `(height, width, channels)`, channels 1 or 3.
@@ -174,6 +168,10 @@ class AuxiliaryVariableModel(keras.Model):
         """Images given x̂, from `uniform` `[batch, given_stream_size]` (graph-friendly)."""
         raise NotImplementedError
 
+    def checked_auxiliary(self, auxiliary) -> tf.Tensor:
+        """x̂ as `sample_given` takes it, checked (shape, dtype, range), `int32`."""
+        raise NotImplementedError
+
     # --- Shared -------------------------------------------------------------------------
 
     def copy_factor_weights(self, name: str, source: "AuxiliaryVariableModel") -> None:
@@ -231,35 +229,15 @@ class AuxiliaryVariableModel(keras.Model):
         temperature=1.0,
         log_scale_reduction=0.0,
         mixture_mode="sample",
-        jit_compile=False,
+        jit_compile=None,
     ) -> tf.Tensor:
-        """Draws images, `int32 [num_samples, H, W, C]` (see `tpc.sample`). A
-        mixed-precision model samples with its float32 copy (`float32_copy`)."""
-        if not is_float32(self):
-            return float32_copy(self).sample(
-                num_samples, seed, method, temperature, log_scale_reduction, mixture_mode,
-                jit_compile,
-            )  # fmt: skip
-        if not float(temperature) > 0:
-            raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
-        if float(temperature) != 1.0 and self.temperature_applies_to is None:
-            raise ValueError(
-                f"{type(self).__name__} has logistic-mixture outputs only: use "
-                "log_scale_reduction or mixture_mode='map' instead of temperature. "
-                f"Received: temperature={temperature}."
-            )
-        seeds, method = self._sampling_arguments(num_samples, seed, method, mixture_mode)
-        uniform = random_stream.traced_uniform_noise(seeds, (self.stream_size,))
-        key = ("sample", method, float(log_scale_reduction), mixture_mode, jit_compile)
-        samplers = _compiled.setdefault(self, {})
-        if key not in samplers:
-            model = weakref.ref(self)  # no reference cycle: the model stays collectable
-            samplers[key] = SamplerFunction(
-                lambda u, t: model().draw(u, method, t, float(log_scale_reduction), mixture_mode),
-                reduce_retracing=True,
-                jit_compile=jit_compile,
-            )
-        return samplers[key](uniform, tf.constant(float(temperature), tf.float32))
+        """Draws images, `int32 [num_samples, H, W, C]`: `tpc.sample(self, ...)` (its
+        validation, seeds, float32 copy, method and `jit_compile` choice and compile
+        cache)."""
+        return sample_images(
+            self, num_samples, None, seed, method, temperature, jit_compile,
+            log_scale_reduction, mixture_mode,
+        )  # fmt: skip
 
     def sample_given(
         self,
@@ -268,53 +246,19 @@ class AuxiliaryVariableModel(keras.Model):
         method="auto",
         log_scale_reduction=0.0,
         mixture_mode="sample",
-        jit_compile=False,
+        jit_compile=None,
     ) -> tf.Tensor:
         """Draws images with x̂ given (colour given grayscale; the full resolution given any
-        lower level of a pyramid).
+        lower level of a pyramid), through the sampling front end
+        (`tf_pixelcnn.sampling.sample.sample_given`; options as `tpc.sample`).
 
         Every returned image x has `auxiliary(x) == auxiliary` (pyramid: x subsampled to
         the given resolution is `auxiliary`). A mixed-precision model samples with its
         float32 copy.
         """
-        if not is_float32(self):
-            return float32_copy(self).sample_given(
-                auxiliary, seed, method, log_scale_reduction, mixture_mode, jit_compile
-            )
-        auxiliary = tf.convert_to_tensor(auxiliary)
-        seeds, method = self._sampling_arguments(
-            int(auxiliary.shape[0]), seed, method, mixture_mode
+        return sample_images_given(
+            self, auxiliary, seed, method, log_scale_reduction, mixture_mode, jit_compile
         )
-        uniform = random_stream.traced_uniform_noise(
-            seeds, (self.given_stream_size_for(auxiliary.shape[1:]),)
-        )
-        # One function per x̂ shape and dtype (a pyramid takes several resolutions; the
-        # dtype is checked inside), any batch.
-        spec = tf.TensorSpec([None, *auxiliary.shape[1:]], auxiliary.dtype)
-        key = ("given", spec, method, float(log_scale_reduction), mixture_mode, jit_compile)
-        samplers = _compiled.setdefault(self, {})
-        if key not in samplers:
-            model = weakref.ref(self)
-            samplers[key] = SamplerFunction(
-                lambda a, u: model().draw_given(
-                    a, u, method, float(log_scale_reduction), mixture_mode
-                ),
-                input_signature=[spec, tf.TensorSpec([None, uniform.shape[1]], tf.float32)],
-                jit_compile=jit_compile,
-            )
-        return samplers[key](auxiliary, uniform)
-
-    def _sampling_arguments(self, num_samples, seed, method, mixture_mode):
-        if method not in ("auto", "cached", "naive"):
-            raise ValueError(
-                f"method must be one of ('auto', 'cached', 'naive'). Received: method={method!r}."
-            )
-        if mixture_mode not in ("sample", "map"):
-            raise ValueError(
-                f"mixture_mode must be 'sample' or 'map'. Received: mixture_mode={mixture_mode!r}."
-            )
-        seeds = random_stream.per_image_seeds(seed, num_samples)
-        return seeds, ("cached" if method == "auto" else method)
 
     def get_config(self):
         """The shared part; subclasses add their own arguments."""

@@ -12,9 +12,8 @@ from tf_pixelcnn.distributions.truncated_logistic_mixture import TruncatedLogist
 from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
-from tf_pixelcnn.sampling.cached import cached_sample
-from tf_pixelcnn.sampling.naive import naive_sample
-from tf_pixelcnn.sampling.sample import draw_mixture_images
+from tf_pixelcnn.sampling.sample import draw_images
+from tf_pixelcnn.sampling.value_choice import RandomDraw
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
@@ -208,35 +207,34 @@ class GrayscalePixelCNN(AuxiliaryVariableModel):
         stream_shape = self.grayscale_model.pixel_distribution.stream_shape(height, width)
         size = math.prod(stream_shape)
         grayscale_uniform = tf.reshape(uniform[:, :size], [-1, *stream_shape])
-        sampler = cached_sample if method == "cached" else naive_sample
-        grayscale = sampler(self.grayscale_model, grayscale_uniform, None, temperature)
+        grayscale = draw_images(
+            self.grayscale_model, grayscale_uniform, None, method, RandomDraw(temperature)
+        )
         return self.draw_given(
             grayscale, uniform[:, size:], method, log_scale_reduction, mixture_mode
         )
 
-    def draw_given(self, auxiliary, uniform, method, log_scale_reduction, mixture_mode):
-        height, width, channels = self.image_shape
-        grayscale = self.grayscale_model.check_images(auxiliary)  # [B, H, W, 1] in range
-        stream_shape = self.colour_model.pixel_distribution.stream_shape(height, width)
-        uniform = tf.reshape(uniform, [-1, *stream_shape])
+    def checked_auxiliary(self, auxiliary) -> tf.Tensor:
+        """x̂ `int32 [batch, H, W, 1]` in [0, grayscale_levels)."""
+        return self.grayscale_model.check_images(auxiliary)
 
-        def draw_pixel(params, pixel_uniform, row, column):
+    def draw_given(self, auxiliary, uniform, method, log_scale_reduction, mixture_mode):
+        height, width, _ = self.image_shape
+        grayscale = self.checked_auxiliary(auxiliary)  # [B, H, W, 1] in range
+        distribution = TruncatedLogisticMixture(self.colour_model.pixel_distribution)
+        uniform = tf.reshape(uniform, [-1, *distribution.stream_shape(height, width)])
+
+        def bounds(row, column):  # each channel's interval given x̂ and the ones before
             level = grayscale[:, row, column, 0]  # (B,)
-            return truncated_logistic_mixture.sample_pixels(
-                params,
-                pixel_uniform,
-                lambda earlier: grayscale_lib.channel_bounds(
-                    level, earlier, self.num_levels, self.grayscale_levels
-                ),
-                self.num_mixture_components,
-                channels,
-                self.num_levels,
-                log_scale_reduction,
-                mixture_mode,
+            return lambda earlier: grayscale_lib.channel_bounds(
+                level, earlier, self.num_levels, self.grayscale_levels
             )
 
-        return draw_mixture_images(
-            self.colour_model, uniform, grayscale, method, draw_pixel=draw_pixel
+        choice = RandomDraw(
+            log_scale_reduction=log_scale_reduction, mixture_mode=mixture_mode, bounds=bounds
+        )
+        return draw_images(
+            self.colour_model, uniform, grayscale, method, choice, distribution=distribution
         )
 
     def get_config(self):

@@ -6,13 +6,13 @@ from typing import Dict, List, Sequence
 import keras
 import tensorflow as tf
 
-from tf_pixelcnn.distributions import logistic_mixture
 from tf_pixelcnn.layers.numbered_layers import numbered_layers, set_numbered_layers
 from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.auxiliary_variable_model import AuxiliaryVariableModel
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
 from tf_pixelcnn.models.image_checks import check_integer_images
-from tf_pixelcnn.sampling.sample import draw_mixture_images
+from tf_pixelcnn.sampling.sample import draw_images, draw_mixture_images
+from tf_pixelcnn.sampling.value_choice import RandomDraw, TeacherForced
 
 QUARTERS = ("raster", "independent")
 # (row, column) offsets in each 2×2 block of the three quarters a level adds, in order.
@@ -388,15 +388,14 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
                 model, uniform, None, method, log_scale_reduction, mixture_mode
             )
 
-        def draw_pixel(params, pixel_uniform, row, column):
-            drawn = logistic_mixture.sample_pixels(
-                params, pixel_uniform, self.num_mixture_components, channels,
-                self.num_levels, log_scale_reduction, mixture_mode,
-            )  # fmt: skip
-            known = tf.logical_and(row % 2 == 0, column % 2 == 0)
-            return tf.where(known, lower[:, row // 2, column // 2], drawn)
-
-        return draw_mixture_images(model, uniform, lower, method, draw_pixel=draw_pixel)
+        choice = TeacherForced(  # the even rows and columns: the level below's pixels
+            values=lambda row, column: lower[:, row // 2, column // 2],
+            known=lambda row, column: tf.logical_and(row % 2 == 0, column % 2 == 0),
+            otherwise=RandomDraw(
+                log_scale_reduction=log_scale_reduction, mixture_mode=mixture_mode
+            ),
+        )
+        return draw_images(model, uniform, lower, method, choice)
 
     @staticmethod
     def interleave(lower, quarters) -> tf.Tensor:
@@ -426,9 +425,8 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
         del temperature  # a logistic mixture: checked to be 1 by `sample`
         return self.draw_levels(uniform, method, log_scale_reduction, mixture_mode)[-1]
 
-    def draw_given(self, auxiliary, uniform, method, log_scale_reduction, mixture_mode):
-        """The top level given any lower level x⁽ⁱ⁾ (the levels in between are drawn too:
-        from 8×8 up to 128×128, say), from `uniform` `[batch, given_stream_size_for]`."""
+    def checked_auxiliary(self, auxiliary) -> tf.Tensor:
+        """A lower level x⁽ⁱ⁾ `int32 [batch, h, w, C]`, checked (shape, dtype, range)."""
         auxiliary = tf.convert_to_tensor(auxiliary)
         index = self.given_level(auxiliary.shape[1:])
         if self.quarters == "raster":
@@ -442,7 +440,13 @@ class PyramidPixelCNN(AuxiliaryVariableModel):
                 )
             checked = check_integer_images(auxiliary, auxiliary.shape[1:], self.num_levels)
         with tf.control_dependencies([checked]):
-            image = tf.cast(auxiliary, tf.int32)
+            return tf.cast(auxiliary, tf.int32)
+
+    def draw_given(self, auxiliary, uniform, method, log_scale_reduction, mixture_mode):
+        """The top level given any lower level x⁽ⁱ⁾ (the levels in between are drawn too:
+        from 8×8 up to 128×128, say), from `uniform` `[batch, given_stream_size_for]`."""
+        image = self.checked_auxiliary(auxiliary)
+        index = self.given_level(image.shape[1:])
         start = 0
         for level in range(index + 1, self.num_resolutions):
             size = self._level_stream_sizes()[level]

@@ -12,18 +12,15 @@ References:
     completions); "Conditional Image Generation with PixelCNN Decoders", §2.
 """
 
-import weakref
-
 import numpy as np
 import tensorflow as tf
 
 from tf_pixelcnn.distributions import random_stream
+from tf_pixelcnn.sampling import compiled
 from tf_pixelcnn.sampling.cached import cached_sample
-from tf_pixelcnn.sampling.sampler_function import SamplerFunction
 from tf_pixelcnn.sampling.two_stack_model import TwoStackModel, supports_cached_sampling
+from tf_pixelcnn.sampling.value_choice import RandomDraw, TeacherForced
 from tf_pixelcnn.utils.float32_copy import float32_copy
-
-_compiled = weakref.WeakKeyDictionary()
 
 
 def known_pixel_counts(known_mask, batch: int, height: int, width: int) -> np.ndarray:
@@ -86,30 +83,18 @@ def complete_images(model: TwoStackModel, images, known_pixels, uniform, conditi
         `int32 [B, H, W, C]`.
     """
     width = model.image_shape[1]
-    distribution = model.pixel_distribution
     images = tf.cast(images, tf.int32)
     known_pixels = tf.cast(known_pixels, tf.int32)
-
-    def is_known(row, column):
-        return row * width + column < known_pixels  # (B,)
-
-    if distribution.whole_pixel:
-
-        def draw_pixel(params, pixel_uniform, row, column):
-            drawn = distribution.draw(params, pixel_uniform)
-            return tf.where(is_known(row, column)[:, None], images[:, row, column], drawn)
-
-        return cached_sample(model, uniform, condition, draw_pixel=draw_pixel)
-
-    def draw_subpixel(logits, subpixel_uniform, row, column, channel):
-        drawn = distribution.draw(logits, subpixel_uniform, temperature)
-        return tf.where(is_known(row, column), images[:, row, column, channel], drawn)
-
-    return cached_sample(model, uniform, condition, draw_subpixel=draw_subpixel)
+    choice = TeacherForced(
+        images,
+        known=lambda row, column: row * width + column < known_pixels,  # (B,)
+        otherwise=RandomDraw(temperature),
+    )
+    return cached_sample(model, uniform, condition, **choice.hooks(model.pixel_distribution))
 
 
 def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature=1.0,
-             jit_compile=False) -> tf.Tensor:  # fmt: skip
+             jit_compile=None) -> tf.Tensor:  # fmt: skip
     """Samples the unknown part of images given their known prefix.
 
     Args:
@@ -123,7 +108,9 @@ def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature
             unknown pixels, and with nothing known gives `tpc.sample`'s image.
         condition: labels or vectors of a conditional model.
         temperature: softmax outputs only, as `tpc.sample`.
-        jit_compile: compile with XLA.
+        jit_compile: as `tpc.sample`: None (default) XLA, falling back to the non-XLA
+            graph where XLA cannot compile the model; False the non-XLA graph (the
+            bit-exact reference the SavedModel's `complete` signature matches); True XLA.
 
     A mixed-precision model completes with its float32 copy, as `tpc.sample` samples.
 
@@ -154,21 +141,16 @@ def complete(model, images, known_mask, seed=(0, 0), condition=None, temperature
     model = float32_copy(model)  # as `tpc.sample`: the model itself if it is float32
     seeds = random_stream.per_image_seeds(seed, batch)
     uniform = random_stream.traced_uniform_noise(seeds, distribution.stream_shape(height, width))
-    return _compiled_completion(model, jit_compile)(
-        images, tf.constant(known_pixels), uniform, condition, tf.constant(temperature, tf.float32)
-    )
+    args = (images, tf.constant(known_pixels), uniform, condition,
+            tf.constant(temperature, tf.float32))  # fmt: skip
+    return compiled.with_jit_choice(
+        model, ("complete",), "cached", jit_compile,
+        lambda jit: _compiled_completion(model, jit)(*args),
+    )  # fmt: skip
 
 
 def _compiled_completion(model, jit_compile: bool):
-    """`complete_images` of `model` as a `tf.function`, one per (model, jit_compile)."""
-    key = jit_compile
-    per_model = _compiled.setdefault(model, {})
-    if key not in per_model:
-        model_ref = weakref.ref(model)
-        per_model[key] = SamplerFunction(
-            lambda x, k, u, c, t: complete_images(model_ref(), x, k, u, c, t),
-            filters=model.filters,  # every factor network has its stacks' width
-            reduce_retracing=True,
-            jit_compile=jit_compile,
-        )
-    return per_model[key]
+    """`complete_images` of `model` as a `SamplerFunction` (`compiled`, key "complete")."""
+    return compiled.sampler_function(
+        model, ("complete",), complete_images, jit_compile, reduce_retracing=True
+    )

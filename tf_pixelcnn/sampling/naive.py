@@ -2,8 +2,11 @@
 
 import tensorflow as tf
 
+from tf_pixelcnn.sampling.value_choice import RandomDraw
 
-def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None) -> tf.Tensor:
+
+def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None,
+                 draw_subpixel=None) -> tf.Tensor:  # fmt: skip
     """Samples in raster order, R then G then B, re-running the whole model each step.
 
     H·W·C evaluations of the full network; exact and simple, it is the reference the
@@ -19,6 +22,9 @@ def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None
         temperature: float > 0.
         max_steps: stop after this many sub-pixels (benchmarks time a few steps: they
             all cost the same); the rest of the image stays 0.
+        draw_subpixel: replaces `model.pixel_distribution.draw` (then `temperature` is up
+            to the hook): `draw_subpixel(logits [B, L], uniform [B], row, column, channel)
+            -> int32 [B]` (`value_choice.ValueChoice.hooks`).
 
     Returns:
         `int32 [batch, height, width, channels]`.
@@ -28,13 +34,15 @@ def naive_sample(model, uniform, condition=None, temperature=1.0, max_steps=None
     """
     height, width, channels = model.image_shape
     num_steps = height * width * channels
-    distribution = model.pixel_distribution
+    if draw_subpixel is None:
+        draw_subpixel = RandomDraw(temperature).draw_subpixel(model.pixel_distribution)
 
     def step(t, images):
         row, column, channel = t // (width * channels), (t // channels) % width, t % channels
         logits = model(images, condition=condition, training=False)  # (B, H, W, C, L)
-        values = distribution.draw(
-            logits[:, row, column, channel], uniform[:, row, column, channel], temperature
+        values = draw_subpixel(
+            logits[:, row, column, channel], uniform[:, row, column, channel], row, column,
+            channel,
         )  # (B,)
         position = tf.reshape(tf.one_hot(t, num_steps, dtype=tf.int32), [height, width, channels])
         return t + 1, images + position[None] * values[:, None, None, None]
@@ -69,10 +77,8 @@ def naive_sample_mixture(
     """
     height, width, channels = model.image_shape
     if draw_pixel is None:
-        distribution = model.pixel_distribution
-        draw_pixel = lambda params, u, row, column: distribution.draw(  # noqa: E731
-            params, u, log_scale_reduction, mode
-        )
+        choice = RandomDraw(log_scale_reduction=log_scale_reduction, mixture_mode=mode)
+        draw_pixel = choice.draw_pixel(model.pixel_distribution)
     num_steps = height * width
 
     def step(t, images):

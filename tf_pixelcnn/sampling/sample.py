@@ -1,22 +1,48 @@
 """`tpc.sample`: draw images from a PixelCNN."""
 
-import weakref
-
 import tensorflow as tf
 
 from tf_pixelcnn.utils.float32_copy import float32_copy
 from tf_pixelcnn.distributions import random_stream
+from tf_pixelcnn.sampling import compiled
 from tf_pixelcnn.sampling.cached import cached_sample
 from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
 from tf_pixelcnn.sampling.naive import naive_sample, naive_sample_mixture
-from tf_pixelcnn.sampling.sampler_function import SamplerFunction
-from tf_pixelcnn.sampling.sampler_function import XlaOrReference
+from tf_pixelcnn.sampling.value_choice import RandomDraw, ValueChoice
 
-SAMPLERS = {"naive": naive_sample, "cached": cached_sample}
+
+def draw_images(
+    model, uniform, condition=None, method="cached", choice: ValueChoice = RandomDraw(),
+    distribution=None,
+) -> tf.Tensor:  # fmt: skip
+    """Images of a `GatedPixelCNN` (or a `PixelCNN`, naive) from its random stream, with
+    the cached or the naive sampler (the same images) and the value `choice` per step;
+    graph-friendly (factored models' `draw`).
+
+    `distribution`: the step's distribution the choice draws from, when it is not
+    `model.pixel_distribution` (a factor's `TruncatedLogisticMixture`)."""
+    distribution = distribution or model.pixel_distribution
+    hooks = choice.hooks(distribution)
+    if method == "cached":
+        return cached_sample(model, uniform, condition, **hooks)
+    if distribution.whole_pixel:
+        return naive_sample_mixture(model, uniform, condition, draw_pixel=hooks["draw_pixel"])
+    return naive_sample(model, uniform, condition, draw_subpixel=hooks["draw_subpixel"])
+
+
+def _cached(model, uniform, condition, temperature):
+    return draw_images(model, uniform, condition, "cached", RandomDraw(temperature))
+
+
+def _naive(model, uniform, condition, temperature):
+    return draw_images(model, uniform, condition, "naive", RandomDraw(temperature))
+
+
+SAMPLERS = {"naive": _naive, "cached": _cached}  # softmax outputs: (model, u, c, temperature)
 METHODS = ("auto", *SAMPLERS)
 
-# One compiled sampler per (model, method); dropped with the model.
-_compiled = weakref.WeakKeyDictionary()
+# The one compile cache's entries (`compiled`: its key layout); dropped with the model.
+_compiled = compiled._entries
 
 
 def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", temperature=1.0,
@@ -65,8 +91,7 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", 
         >>> tpc.sample(model, num_samples=3, seed=(1, 2)).shape
         TensorShape([3, 4, 4, 1])
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}.")
+    _check_method(method)
     if model.side_information_spec is not None:
         raise ValueError(
             f"A {type(model).__name__}'s images come with side information "
@@ -74,7 +99,7 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", 
             "(`PixelCNNAutoencoder.decode`)."
         )
     factors = model.factors()
-    if len(factors) > 1:  # e.g. Grayscale / Pyramid PixelCNN: factor by factor, its sampler
+    if len(factors) > 1:  # e.g. Grayscale / Pyramid PixelCNN: factor by factor, `model.draw`
         return _sample_factored(
             model, num_samples, condition, seed, method, temperature, log_scale_reduction,
             mixture_mode, jit_compile,
@@ -102,40 +127,89 @@ def sample(model, num_samples=None, condition=None, seed=(0, 0), method="auto", 
         def run(jit):
             return _compiled_sampler(model, method, jit)(uniform, condition, temperature)
 
-    return _with_jit_choice(model, key, method, jit_compile, run)
+    return compiled.with_jit_choice(model, key, method, jit_compile, run)
 
 
-def _with_jit_choice(model, key, method, jit_compile, run):
-    """`run(jit_compile)`; `jit_compile=None`: XLA for the cached sampler (falling back to
-    the graph where XLA cannot compile `model`), the graph for the naive one."""
-    if jit_compile is not None:
-        return run(bool(jit_compile))
-    if method == "naive":
-        return run(False)
-    per_model = _compiled.setdefault(model, {})
-    fallback_key = ("xla_or_reference", *key)
-    if fallback_key not in per_model:
-        per_model[fallback_key] = XlaOrReference(
-            f"the {method} sampler of this {type(model).__name__}"
-        )
-    return per_model[fallback_key](run)
+def sample_given(model, auxiliary, seed=(0, 0), method="auto", log_scale_reduction=0.0,
+                 mixture_mode="sample", jit_compile=None) -> tf.Tensor:  # fmt: skip
+    """Draws images of a model of several factors given x̂ (`model.draw_given`): the
+    front end of `AuxiliaryVariableModel.sample_given`, with `tpc.sample`'s validation,
+    seeds, float32 copy and method / `jit_compile` choice.
+
+    x̂ is checked eagerly (`model.checked_auxiliary`), before the compiled sampler runs:
+    XLA does not run a graph's assertions.
+    """
+    _check_method(method)
+    factors = model.factors()
+    _check_factored_options(model, factors, 1.0, log_scale_reduction, mixture_mode)
+    method = _cached_or_naive(factors[-1].network, method)
+    model = float32_copy(model)
+    auxiliary = model.checked_auxiliary(auxiliary)  # int32 [batch, h, w, c]
+    seeds = random_stream.per_image_seeds(seed, int(auxiliary.shape[0]))
+    uniform = random_stream.traced_uniform_noise(
+        seeds, (model.given_stream_size_for(auxiliary.shape[1:]),)
+    )
+    key = ("given", tuple(auxiliary.shape[1:]), method, float(log_scale_reduction), mixture_mode)
+
+    def run(jit):
+        sampler = compiled.sampler_function(
+            model, key,
+            lambda m, a, u: m.draw_given(a, u, method, float(log_scale_reduction), mixture_mode),
+            jit, method, reduce_retracing=True,
+        )  # fmt: skip
+        return sampler(auxiliary, uniform)
+
+    return compiled.with_jit_choice(model, key, method, jit_compile, run)
+
+
+def _check_method(method) -> None:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}. Received: method={method!r}.")
 
 
 def _sample_factored(model, num_samples, condition, seed, method, temperature,
                      log_scale_reduction, mixture_mode, jit_compile):  # fmt: skip
-    """A model of several factors (`GrayscalePixelCNN`, `PyramidPixelCNN`; unconditional)
-    samples itself."""
+    """A model of several factors (`GrayscalePixelCNN`, `PyramidPixelCNN`; unconditional):
+    `model.draw` from one stream of `model.stream_size` uniforms per image."""
     if condition is not None:
         raise ValueError(f"{type(model).__name__} is unconditional. Received a condition.")
-    return _with_jit_choice(
-        model,
-        ("factored", method, float(log_scale_reduction), mixture_mode),
-        method,
-        jit_compile,
-        lambda jit: model.sample(
-            num_samples, seed, method, temperature, log_scale_reduction, mixture_mode, jit
-        ),
-    )
+    factors = model.factors()
+    _check_factored_options(model, factors, temperature, log_scale_reduction, mixture_mode)
+    method = _cached_or_naive(factors[0].network, method)
+    model = float32_copy(model)
+    seeds = random_stream.per_image_seeds(seed, num_samples)
+    uniform = random_stream.traced_uniform_noise(seeds, (model.stream_size,))
+    temperature = tf.constant(float(temperature), tf.float32)
+    key = ("factored", method, float(log_scale_reduction), mixture_mode)
+
+    def run(jit):
+        sampler = compiled.sampler_function(
+            model, key,
+            lambda m, u, t: m.draw(u, method, t, float(log_scale_reduction), mixture_mode),
+            jit, method, reduce_retracing=True,
+        )  # fmt: skip
+        return sampler(uniform, temperature)
+
+    return compiled.with_jit_choice(model, key, method, jit_compile, run)
+
+
+def _check_factored_options(model, factors, temperature, log_scale_reduction, mixture_mode):
+    """Each factor's distribution checks the options that sharpen it: `temperature` the
+    softmax factors, `log_scale_reduction` and `mixture_mode` the mixtures."""
+    if not float(temperature) > 0:
+        raise ValueError(f"temperature must be > 0. Received: temperature={temperature}.")
+    mixtures = [f.pixel_distribution.whole_pixel for f in factors]
+    if float(temperature) != 1.0 and all(mixtures):
+        raise ValueError(
+            f"{type(model).__name__} has logistic-mixture outputs only: use "
+            "log_scale_reduction or mixture_mode='map' instead of temperature. "
+            f"Received: temperature={temperature}."
+        )
+    for factor, mixture in zip(factors, mixtures):
+        if mixture:
+            factor.pixel_distribution.check_draw_options(1.0, log_scale_reduction, mixture_mode)
+        else:
+            factor.pixel_distribution.check_draw_options(temperature)
 
 
 def _cached_or_naive(model, method: str) -> str:
@@ -163,55 +237,25 @@ def _condition_and_seeds(model, condition, seed, num_samples):
 
 
 def _compiled_sampler(model, method, jit_compile):
-    per_model = _compiled.setdefault(model, {})
-    key = (method, jit_compile)
-    if key not in per_model:
-        sampler = SAMPLERS[method]
-        model_ref = weakref.ref(model)  # no reference cycle: the model stays collectable
-        per_model[key] = SamplerFunction(
-            lambda uniform, condition, temperature: sampler(
-                model_ref(), uniform, condition, temperature
-            ),
-            reduce_retracing=True,
-            jit_compile=jit_compile,
-            single_threaded=None if method == "cached" else False,
-            filters=model.filters,  # every factor network has its stacks' width
-        )
-    return per_model[key]
+    """`SAMPLERS[method]` of a softmax `model`: (uniform, condition, temperature)."""
+    sampler = SAMPLERS[method]
+    return compiled.sampler_function(
+        model, (method,), sampler, jit_compile, method, reduce_retracing=True,
+    )  # fmt: skip
 
 
-def draw_mixture_images(
-    model, uniform, condition=None, method="cached", log_scale_reduction=0.0, mode="sample",
-    draw_pixel=None,
-):  # fmt: skip
-    """Images of a logistic-mixture `GatedPixelCNN` from its random stream `[B, H, W, 1 + C]`,
-    with the cached or the naive sampler (the same images); graph-friendly (signatures)."""
-    if method == "cached":
-        return cached_sample(
-            model,
-            uniform,
-            condition,
-            log_scale_reduction=log_scale_reduction,
-            mixture_mode=mode,
-            draw_pixel=draw_pixel,
-        )
-    return naive_sample_mixture(
-        model, uniform, condition, log_scale_reduction, mode, draw_pixel=draw_pixel
-    )
+def draw_mixture_images(model, uniform, condition=None, method="cached", log_scale_reduction=0.0,
+                        mode="sample"):  # fmt: skip
+    """Images of a logistic-mixture `GatedPixelCNN` from its random stream `[B, H, W, 1 + C]`
+    (`draw_images` with a `RandomDraw`); graph-friendly."""
+    choice = RandomDraw(log_scale_reduction=log_scale_reduction, mixture_mode=mode)
+    return draw_images(model, uniform, condition, method, choice)
 
 
 def _compiled_mixture_sampler(model, method, log_scale_reduction, mode, jit_compile):
-    per_model = _compiled.setdefault(model, {})
-    key = ("mixture", method, float(log_scale_reduction), mode, jit_compile)
-    if key not in per_model:
-        model_ref = weakref.ref(model)
-        per_model[key] = SamplerFunction(
-            lambda uniform, condition: draw_mixture_images(
-                model_ref(), uniform, condition, method, float(log_scale_reduction), mode
-            ),
-            reduce_retracing=True,
-            jit_compile=jit_compile,
-            single_threaded=None if method == "cached" else False,
-            filters=model.filters,  # every factor network has its stacks' width
-        )
-    return per_model[key]
+    """The sampler of a logistic-mixture `model`: (uniform, condition)."""
+    return compiled.sampler_function(
+        model, ("mixture", method, float(log_scale_reduction), mode),
+        lambda m, u, c: draw_mixture_images(m, u, c, method, float(log_scale_reduction), mode),
+        jit_compile, method, reduce_retracing=True,
+    )  # fmt: skip

@@ -16,11 +16,12 @@ def model_draw(
     model,
     temperature: float = 1.0,
     method: str = "auto",
-    jit_compile: bool = False,
+    jit_compile: Optional[bool] = None,
     log_scale_reduction: float = 0.0,
     mixture_mode: str = "sample",
 ) -> Draw:
-    """`draw` for an in-process model, through `tpc.sample`."""
+    """`draw` for an in-process model, through `tpc.sample` (its options; `jit_compile`
+    None: XLA with the non-XLA fallback, False: the bit-exact reference)."""
 
     def draw(seeds, condition):
         return sample(
