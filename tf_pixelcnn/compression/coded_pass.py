@@ -15,8 +15,9 @@ the graph by the model's `pixel_distribution`, as unnormalised probabilities
   `TruncatedLogisticMixture.coded_pixel` — values outside it get no mass.
 
 Then one `tf.numpy_function` per sub-pixel hands the table to the handler and returns
-its value. Every table depends on the values returned before it, so the handler is
-called in raster order, R then G then B.
+its value (the pass's value choice is a `sampling.value_choice.Callback`). Every table
+depends on the values returned before it, so the handler is called in raster order, R
+then G then B.
 """
 
 import threading
@@ -29,7 +30,9 @@ import tensorflow as tf
 from tf_pixelcnn import grayscale_levels as grayscale_lib
 from tf_pixelcnn.distributions.truncated_logistic_mixture import TruncatedLogisticMixture
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
+from tf_pixelcnn.sampling import compiled
 from tf_pixelcnn.sampling.cached import cached_sample
+from tf_pixelcnn.sampling.value_choice import Callback
 from tf_pixelcnn.sampling.sampler_function import SamplerFunction
 
 
@@ -90,30 +93,17 @@ class CodedPass:
 
     def _run(self, uniform, condition):
         model, distribution = self._model(), self._distribution
+        bounds = None
+        if self._grayscale_levels is not None:  # x̂ restricts each channel's interval
 
-        def subpixel(logits, u, row, column, channel):
-            del u
-            table = distribution.coder_table(logits)  # (B, L)
-            return self._value(table, row, column, channel)
+            def bounds(row, column):
+                grayscale = condition[:, row, column, 0]  # x̂ of the pixel, (B,)
+                return lambda earlier: grayscale_lib.channel_bounds(
+                    grayscale, earlier, distribution.num_levels, self._grayscale_levels
+                )
 
-        def pixel(params, u, row, column):
-            del u
-            value_of = lambda c, table: self._value(table, row, column, c)  # noqa: E731
-            if self._grayscale_levels is None:
-                return distribution.coded_pixel(params, value_of)
-            grayscale = condition[:, row, column, 0]  # x̂ of the pixel, (B,)
-            bounds = lambda earlier: grayscale_lib.channel_bounds(  # noqa: E731
-                grayscale, earlier, distribution.num_levels, self._grayscale_levels
-            )
-            return distribution.coded_pixel(params, value_of, bounds)
-
-        return cached_sample(
-            model,
-            uniform,
-            condition,
-            draw_pixel=pixel if distribution.whole_pixel else None,
-            draw_subpixel=None if distribution.whole_pixel else subpixel,
-        )
+        choice = Callback(self._value, bounds)  # every value from the handler
+        return cached_sample(model, uniform, condition, **choice.hooks(distribution))
 
     def run(self, handler: StepHandler, batch: int, condition=None) -> np.ndarray:
         """Runs the pass with `handler`; returns the values it provided, `int32 [B, H, W, C]`."""
@@ -134,12 +124,8 @@ class CodedPass:
         return images.numpy()
 
 
-_passes = weakref.WeakKeyDictionary()
-
-
 def coded_pass(model: GatedPixelCNN, grayscale_levels: Optional[int] = None) -> CodedPass:
-    """The `CodedPass` of `model` (traced once, kept while the model lives)."""
-    per_model = _passes.setdefault(model, {})
-    if grayscale_levels not in per_model:
-        per_model[grayscale_levels] = CodedPass(model, grayscale_levels)
-    return per_model[grayscale_levels]
+    """The `CodedPass` of `model` (traced once, kept while the model lives, in the
+    samplers' compile cache: `sampling.compiled`)."""
+    key = ("coded_pass", grayscale_levels)
+    return compiled.cached(model, key, lambda: CodedPass(model, grayscale_levels))

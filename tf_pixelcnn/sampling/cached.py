@@ -41,6 +41,7 @@ import tensorflow as tf
 
 from tf_pixelcnn.layers.gated_block import gated_activation
 from tf_pixelcnn.sampling.two_stack_model import supports_cached_sampling
+from tf_pixelcnn.sampling.value_choice import RandomDraw
 
 
 def cached_sample(
@@ -92,14 +93,9 @@ def cached_sample(
             f"{type(model).__name__}; use method='naive'."
         )
     distribution = model.pixel_distribution
-    if distribution.whole_pixel and draw_pixel is None:
-        draw_pixel = lambda params, u, row, column: distribution.draw(  # noqa: E731
-            params, u, log_scale_reduction, mixture_mode
-        )
-    if not distribution.whole_pixel and draw_subpixel is None:
-        draw_subpixel = lambda logits, u, row, column, channel: distribution.draw(  # noqa: E731
-            logits, u, temperature
-        )
+    default = RandomDraw(temperature, log_scale_reduction, mixture_mode).hooks(distribution)
+    draw_pixel = draw_pixel or default["draw_pixel"]
+    draw_subpixel = draw_subpixel or default["draw_subpixel"]
     cached_pass = _CachedPass(model, uniform, condition, return_logits)
     return cached_pass.run(draw_pixel, draw_subpixel)
 

@@ -14,10 +14,11 @@ logistic-mixture sampler; options: method, log_scale_reduction, mixture_mode),
 "factored" (a model of several factors, `model.draw`; the same options), "given"
 (`model.draw_given`; options: x̂'s shape, method, log_scale_reduction, mixture_mode),
 "complete" (`complete_images`; no options). Options are Python values (floats, strings,
-tuples), never tensors.
+tuples), never tensors. `compression.coded_pass` keeps its passes here too, under
+`("coded_pass", grayscale_levels)` (a `CodedPass`: a traced pass whose values come from
+Python).
 
-Not here: `compression.coded_pass`'s per-model passes (one per truncation, a pass whose
-values come from Python) and `utils.float32_copy`'s weight copies (not compiled code).
+Not here: `utils.float32_copy`'s weight copies (not compiled code).
 """
 
 import weakref
