@@ -144,10 +144,10 @@ def completion_picture(model) -> np.ndarray:
     known = model.image_shape[0] // 2 if _KNOWN_ROWS.value is None else _KNOWN_ROWS.value
     images = np.repeat(originals, per_image, axis=0)
     labels = None
-    if getattr(model, "num_classes", None) is not None:
+    if model.condition_spec.kind == "labels":
         if _LABEL.value is None:
             raise app.UsageError(f"The model is class-conditional: give --label in "
-                                 f"[0, {model.num_classes}).")  # fmt: skip
+                                 f"[0, {model.condition_spec.num_classes}).")  # fmt: skip
         labels = np.full([len(images)], _LABEL.value, np.int32)
     seeds = random_stream.per_image_seeds((_SEED.value, 0), len(images)).numpy()
     batch = _BATCH.value
@@ -192,7 +192,11 @@ def main(argv):
             model, _TEMPERATURE.value, _METHOD.value, _XLA.value, _REDUCTION.value,
             _MIXTURE_MODE.value,
         )  # fmt: skip
-        info = {k: getattr(model, k, None) for k in ("num_classes", "condition_dim", "num_levels")}
+        spec = model.condition_spec
+        info = {
+            "num_classes": spec.num_classes, "condition_dim": spec.dim,
+            "num_levels": model.num_levels,
+        }  # fmt: skip
     else:
         draw, info = saved_model_sampler(_SAVED_MODEL.value)
     try:
