@@ -19,13 +19,14 @@ def get_config():
     config.train.checkpoint_every = 2
     config.train.log_every = 2
     config.train.num_samples = 0
+    {extra}
     return config
 """
 
 
-def _config_file(tmp_path, filters, num_steps):
-    path = tmp_path / f"config_{filters}_{num_steps}.py"
-    path.write_text(CONFIG.format(filters=filters, num_steps=num_steps))
+def _config_file(tmp_path, filters, num_steps, extra=""):
+    path = tmp_path / f"config_{filters}_{num_steps}_{len(extra)}.py"
+    path.write_text(CONFIG.format(filters=filters, num_steps=num_steps, extra=extra))
     return f"--config={path}"
 
 
@@ -38,6 +39,9 @@ def test_a_run_refused_for_another_model_leaves_config_json(tmp_path, capsys):
     with pytest.raises(SystemExit) as refused:  # the probe: filters 12 over a filters-8 run
         run_binary("launch/train.py", f"--workdir={workdir}", _config_file(tmp_path, 12, 4))
     assert str(refused.value.code).startswith("train.py: CheckpointMismatchError: Checkpoint")
+    assert "model.json and this config's model differ in: filters: 8 → 12" in str(
+        refused.value.code
+    )
     assert (workdir / "config.json").read_bytes() == written
     assert not (workdir / "config.1.json").exists()
     capsys.readouterr()
@@ -52,3 +56,21 @@ def test_a_run_refused_for_another_model_leaves_config_json(tmp_path, capsys):
     assert "kept as config.1.json" in capsys.readouterr().out
     assert json.loads((workdir / "config.json").read_text())["train"]["num_steps"] == 6
     assert (workdir / "config.1.json").read_bytes() == written
+
+
+def test_a_workdir_from_before_the_default_head_width_resumes_with_its_width(tmp_path):
+    """A workdir whose model.json has no `output_filters` (written when the head was as
+    wide as the stacks) resumes under the config that started it, although today's
+    default head is wider (17 levels: 17 > 8 filters)."""
+    workdir = tmp_path / "run"
+    old_width = "config.model.output_filters = 8"
+    run_binary("launch/train.py", f"--workdir={workdir}", _config_file(tmp_path, 8, 4, old_width))
+    model_json = workdir / "model.json"
+    saved = json.loads(model_json.read_text())
+    assert saved["config"].pop("output_filters") == 8
+    model_json.write_text(json.dumps(saved))  # as the code before the option wrote it
+
+    run_binary("launch/train.py", f"--workdir={workdir}", _config_file(tmp_path, 8, 6))
+    results = json.loads((workdir / "results.json").read_text())
+    assert results["step"] == 6
+    assert "output_filters" not in json.loads(model_json.read_text())["config"]

@@ -16,8 +16,10 @@ MODELS = {
     "gated_mixture": lambda rate: tpc.GatedPixelCNN((4, 4, 3), num_layers=3, filters=6,
                                                     kernel_size=3, num_levels=8,
                                                     num_mixture_components=2, dropout_rate=rate),
+    # A head as wide as the layers: with a wider one every input reaches every output
+    # through the residual skips whatever dropout drops (test_causal_in_training_mode).
     "pixel_cnn": lambda rate: tpc.PixelCNN((4, 4, 3), num_layers=3, filters=6, num_levels=8,
-                                           dropout_rate=rate),
+                                           dropout_rate=rate, output_filters="filters"),
     "autoencoder": lambda rate: tpc.PixelCNNAutoencoder((4, 4, 1), bottleneck_dim=2,
                                                         num_layers=2, filters=4, kernel_size=3,
                                                         num_levels=8, encoder_filters=2,

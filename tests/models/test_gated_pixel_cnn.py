@@ -31,7 +31,7 @@ class TestClassConditionalGatedPixelCNNNarrowHead(AutoregressiveModelSuite):
     model_kwargs = {"first_kernel_size": 3, "output_filters": 3}
 
 
-def test_head_options_set_the_layers_and_stay_out_of_a_default_config():
+def test_head_options_set_the_layers_and_stay_out_of_a_stack_width_config():
     model = GatedPixelCNN((6, 6, 3), num_layers=2, filters=6, kernel_size=3,
                           first_kernel_size=5, output_filters=24, num_levels=4)  # fmt: skip
     assert [block.kernel_size for block in model.blocks] == [5, 3]
@@ -39,10 +39,31 @@ def test_head_options_set_the_layers_and_stay_out_of_a_default_config():
     assert model.output_head.hidden.kernel.shape == (1, 1, 6, 24)
     config = model.get_config()
     assert (config["first_kernel_size"], config["output_filters"]) == (5, 24)
-    default = GatedPixelCNN((6, 6, 3), num_layers=2, filters=6, kernel_size=3, num_levels=4)
-    assert default.output_head.hidden_filters == 6
-    assert "output_filters" not in default.get_config()  # the config of older files
-    assert "first_kernel_size" not in default.get_config()
+    stack = GatedPixelCNN((6, 6, 3), num_layers=2, filters=6, kernel_size=3, num_levels=4,
+                          output_filters="filters")  # fmt: skip
+    assert stack.output_head.hidden_filters == stack.head_width == 6
+    assert "output_filters" not in stack.get_config()  # the config of older files
+    assert "first_kernel_size" not in stack.get_config()
+    assert GatedPixelCNN.from_config(stack.get_config()).head_width == 6
+
+
+@pytest.mark.parametrize(
+    "kwargs, width",
+    [
+        ({"filters": 32}, 256),  # 3 × 256 logits per pixel: capped at 256
+        ({"filters": 384}, 384),  # the paper's stacks: as wide as they are
+        ({"filters": 8, "num_levels": 4}, 12),  # 3 × 4 logits
+        ({"filters": 8, "num_levels": 2, "image_shape": (6, 6, 1)}, 8),  # binary: filters
+        ({"filters": 32, "num_mixture_components": 5}, 50),  # 10 × 5 mixture parameters
+    ],
+)
+def test_default_head_width_follows_the_outputs_per_pixel(kwargs, width):
+    """None: `max(filters, min(256, outputs per pixel))`, saved as the int it resolved to
+    (a later change of the rule cannot change a saved model)."""
+    kwargs = {"image_shape": (6, 6, 3), "num_layers": 1, "kernel_size": 3, **kwargs}
+    model = GatedPixelCNN(**kwargs)
+    assert model.head_width == model.output_head.hidden_filters == width
+    assert model.get_config()["output_filters"] == width
 
 
 @pytest.mark.parametrize(
@@ -50,6 +71,8 @@ def test_head_options_set_the_layers_and_stay_out_of_a_default_config():
     [
         ({"first_kernel_size": 4}, "kernel_size=4"),
         ({"output_filters": 2}, "output_filters=2, channels=3"),
+        ({"output_filters": "wide"}, "Received: output_filters='wide'"),
+        ({"output_filters": 64.0}, "Received: output_filters=64.0"),
     ],
 )
 def test_bad_head_options_are_named(kwargs, match):
@@ -88,5 +111,6 @@ def test_cifar_size_model_has_the_expected_parameter_count():
         + p  # horizontal output 1x1
     )
     first = block - (n // 2 + 1) * n * (p - 3) * 2 * p - (n // 2 + 1) * (p - 3) * 2 * p
-    head = p * p + p + p * 3 * 256 + 3 * 256
+    w = 256  # the default head width: min(256, 3 × 256 logits)
+    head = p * w + w + w * 3 * 256 + 3 * 256
     assert model.count_params() == first + 14 * block + head

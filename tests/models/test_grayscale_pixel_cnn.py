@@ -173,4 +173,9 @@ def test_head_options_reach_both_factors_and_round_trip():
         loaded.sample(num_samples=2, seed=(1, 2)),
         model.sample(num_samples=2, seed=(1, 2), method="naive"),
     )
-    assert "output_filters" not in _model().get_config()  # older configs and digests
+    assert _model().get_config()["output_filters"] is None  # each factor's default
+    stack = _model(output_filters="filters")
+    assert "output_filters" not in stack.get_config()  # older configs and digests
+    loaded = test_case.keras_round_trip(stack)
+    assert loaded.colour_model.head_width == stack.filters
+    assert loaded.grayscale_model.head_width == stack.grayscale_filters

@@ -109,7 +109,7 @@ def _bits_per_dim_with_bfloat16_head(model, images):
     for block in model.blocks:
         v, h = block((v, h))
     channels = model.image_shape[2]
-    head = PixelOutputHead(model.num_levels, channels, model.filters, dtype="mixed_bfloat16")
+    head = PixelOutputHead(model.num_levels, channels, model.head_width, dtype="mixed_bfloat16")
     head.build(h.shape)
     head.set_weights(model.output_head.get_weights())
     logits = head(h)

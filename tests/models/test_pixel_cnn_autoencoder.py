@@ -6,7 +6,7 @@ from tests import test_case
 from tf_pixelcnn.models.pixel_cnn_autoencoder import PixelCNNAutoencoder
 
 
-def make_autoencoder(spatial_condition=True, channels=1):
+def make_autoencoder(spatial_condition=True, channels=1, **kwargs):
     return PixelCNNAutoencoder(
         image_shape=(8, 8, channels),
         bottleneck_dim=5,
@@ -16,6 +16,7 @@ def make_autoencoder(spatial_condition=True, channels=1):
         num_levels=4,
         encoder_filters=4,
         spatial_condition=spatial_condition,
+        **kwargs,
     )
 
 
@@ -80,4 +81,8 @@ def test_head_options_reach_the_decoder_and_round_trip():
     loaded = test_case.keras_round_trip(ae)
     assert loaded.get_config() == ae.get_config()
     np.testing.assert_array_equal(loaded.log_prob(images()), ae.log_prob(images()))
-    assert "output_filters" not in make_autoencoder().get_config()
+    wide = make_autoencoder(channels=3)  # 3 × 4 logits per pixel: a head of 12
+    assert wide.get_config()["output_filters"] == wide.decoder.head_width == 12
+    stack = make_autoencoder(channels=3, output_filters="filters")
+    assert "output_filters" not in stack.get_config()  # older configs and digests
+    assert test_case.keras_round_trip(stack).decoder.head_width == stack.filters

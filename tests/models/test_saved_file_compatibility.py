@@ -23,6 +23,14 @@ import tf_pixelcnn as tpc
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 KWARGS = json.loads((FIXTURES / "kwargs.json").read_text())
 MODELS = {"gated_spatial": tpc.GatedPixelCNN, "grayscale": tpc.GrayscalePixelCNN}
+# Every fixture was written when the output head was as wide as the stacks: code that
+# rebuilds those models says so (`.keras` files and workdirs need nothing: a config
+# without `output_filters` loads with that width).
+STACK_HEAD = {"output_filters": tpc.models.head_width.STACK_WIDTH}
+
+
+def _kwargs(name):
+    return {**KWARGS[name], **STACK_HEAD}
 
 
 def _log_prob(model, name):
@@ -57,14 +65,14 @@ def test_keras_file_loads_with_the_same_log_prob(name):
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_keras_file_layout_is_unchanged(name, tmp_path):
     """A file saved now keeps every weight at its old path (so older code loads it)."""
-    model = MODELS[name](**KWARGS[name], name=name)
+    model = MODELS[name](**_kwargs(name), name=name)
     model.save(tmp_path / "model.keras")
     assert _weight_paths(tmp_path / "model.keras") == _weight_paths(FIXTURES / f"{name}.keras")
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_checkpoint_restores_with_the_same_log_prob_and_keys(name, tmp_path):
-    model = MODELS[name](**KWARGS[name], name=name)
+    model = MODELS[name](**_kwargs(name), name=name)
     prefix = str(FIXTURES / f"{name}_checkpoint")
     tf.train.Checkpoint(model=model).restore(prefix).assert_existing_objects_matched()
     np.testing.assert_allclose(_log_prob(model, name), _expected(name), rtol=1e-6, atol=1e-6)
@@ -83,8 +91,22 @@ def test_weights_keep_their_paths_shapes_and_order(name):
     """`model.weights` as before: `float32_copy` and the compression weights digest go by
     this order, variable paths by the layers' names."""
     entry = ORDERED[name]
-    model = getattr(tpc, entry["class"])(**entry["kwargs"], name=name)
+    model_class = getattr(tpc, entry["class"])
+    kwargs = entry["kwargs"]
+    if issubclass(model_class, tpc.models.head_width.SavedHeadWidth):
+        kwargs = {**kwargs, **STACK_HEAD}
+    model = model_class(**kwargs, name=name)
     assert [[w.path, list(w.shape)] for w in model.weights] == entry["weights"]
+
+
+def test_checkpoint_into_a_model_of_todays_default_width_is_refused():
+    """Built without `output_filters`, today's colour head is wider than the fixture's:
+    restoring fails on the head's shapes instead of loading part of the weights."""
+    model = tpc.GrayscalePixelCNN(**KWARGS["grayscale"], name="grayscale")
+    assert model.colour_model.head_width > KWARGS["grayscale"]["filters"]
+    prefix = str(FIXTURES / "grayscale_checkpoint")
+    with pytest.raises(ValueError, match="output_head"):
+        tf.train.Checkpoint(model=model).restore(prefix).assert_existing_objects_matched()
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -13,13 +13,15 @@ import tensorflow as tf
 
 from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
-from tf_pixelcnn.models.gated_pixel_cnn import optional_head_config
+from tf_pixelcnn.models.head_width import STACK_WIDTH
+from tf_pixelcnn.models.head_width import OutputFilters
+from tf_pixelcnn.models.head_width import SavedHeadWidth
 from tf_pixelcnn.models.image_checks import check_image_shape, check_integer_images
 from tf_pixelcnn.sampling.sample import sample as sample_images
 from tf_pixelcnn.sampling.sample import sample_given as sample_images_given
 
 
-class AuxiliaryVariableModel(keras.Model):
+class AuxiliaryVariableModel(SavedHeadWidth, keras.Model):
     """Base class: image checks, total log-likelihood, seeded and compiled sampling, and
     the arguments of the conditional factors p(x | x̂) (`conditional_factor`).
 
@@ -38,7 +40,8 @@ class AuxiliaryVariableModel(keras.Model):
             f_w (`ImageConditionNetwork`'s `hidden_filters`, `layers_per_resolution`).
         dropout_rate: Dropout of every factor in training (see `GatedBlock`).
         first_kernel_size, output_filters: Of every factor's `GatedPixelCNN` (None: its
-            `kernel_size` and `filters`).
+            `kernel_size` and its default head width; `"filters"`: each factor's head as
+            wide as its stacks, the width of models saved before the option existed).
     """
 
     temperature_applies_to = None  # the name of the softmax factor `temperature` scales
@@ -57,7 +60,7 @@ class AuxiliaryVariableModel(keras.Model):
         condition_layers_per_resolution: int,
         dropout_rate: float,
         first_kernel_size: Optional[int] = None,
-        output_filters: Optional[int] = None,
+        output_filters: OutputFilters = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -76,7 +79,7 @@ class AuxiliaryVariableModel(keras.Model):
     @property
     def factor_head_arguments(self) -> Dict[str, Optional[int]]:
         """`first_kernel_size` and `output_filters` of every factor's `GatedPixelCNN`
-        (None: each factor's `kernel_size` and `filters`)."""
+        (None: each factor's `kernel_size` and default head width)."""
         return {"first_kernel_size": self.first_kernel_size, "output_filters": self.output_filters}
 
     def conditional_factor(
@@ -262,7 +265,7 @@ class AuxiliaryVariableModel(keras.Model):
 
     def get_config(self):
         """The shared part; subclasses add their own arguments."""
-        return {
+        config = {
             **super().get_config(),  # name, trainable, dtype
             "image_shape": list(self.image_shape),
             "num_levels": self.num_levels,
@@ -274,8 +277,14 @@ class AuxiliaryVariableModel(keras.Model):
             "condition_hidden_filters": self.condition_hidden_filters,
             "condition_layers_per_resolution": self.condition_layers_per_resolution,
             "dropout_rate": self.dropout_rate,
-            **optional_head_config(self.first_kernel_size, self.output_filters),
         }
+        if self.first_kernel_size is not None:
+            config["first_kernel_size"] = self.first_kernel_size
+        # None (each factor's default width) is written too: a config without the entry
+        # predates the option and loads as STACK_WIDTH (`SavedHeadWidth`).
+        if self.output_filters != STACK_WIDTH:
+            config["output_filters"] = self.output_filters
+        return config
 
     def build_from_config(self, config):
         self.build()

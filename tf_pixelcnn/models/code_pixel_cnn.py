@@ -8,6 +8,8 @@ import tensorflow as tf
 from tf_pixelcnn.layers.build_once import build_once
 from tf_pixelcnn.models.autoregressive_image_model import ValuesSpec
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
+from tf_pixelcnn.models.head_width import STACK_WIDTH
+from tf_pixelcnn.models.head_width import OutputFilters
 
 MAX_CODES = 65535  # what the compressed-data header's num_levels field holds
 
@@ -35,7 +37,7 @@ class CodePixelCNN(GatedPixelCNN):
         embedding_dim: E, the width of a code's learned embedding.
         num_layers, filters, kernel_size, first_kernel_size, output_filters, dropout_rate:
             As `GatedPixelCNN`. With a large K, `output_filters` is the width the K logits
-            are predicted from.
+            are predicted from (default: `max(filters, min(256, K))`).
         num_classes: Conditions on integer labels `[batch]` (one-hot h, eq. 4 of van den
             Oord et al. 2016), or None.
         spatial_condition, spatial_condition_filters: As `GatedPixelCNN` (labels through
@@ -79,7 +81,7 @@ class CodePixelCNN(GatedPixelCNN):
         filters: int = 128,
         kernel_size: int = 5,
         first_kernel_size: Optional[int] = None,
-        output_filters: Optional[int] = None,
+        output_filters: OutputFilters = None,
         num_classes: Optional[int] = None,
         spatial_condition: bool = False,
         spatial_condition_filters: int = 32,
@@ -126,6 +128,11 @@ class CodePixelCNN(GatedPixelCNN):
             condition_image_layers_per_resolution=condition_layers_per_resolution,
             **kwargs,
         )
+
+    @classmethod
+    def saved_without_head_width(cls, config) -> bool:
+        """Configs written before the default head width saved `output_filters: None`."""
+        return config.get("output_filters") is None
 
     def _make_input_layers(self):
         """The code embedding `[K, E]` and, with a code map condition, its `[K', E']`."""
@@ -187,7 +194,8 @@ class CodePixelCNN(GatedPixelCNN):
             filters=self.filters,
             kernel_size=self.kernel_size,
             first_kernel_size=self.first_kernel_size,
-            output_filters=self.output_filters,
+            # Saved as None before the default width existed (`saved_without_head_width`).
+            output_filters=None if self.output_filters == STACK_WIDTH else self.output_filters,
             num_classes=self.num_classes,
             spatial_condition=self.spatial_condition,
             spatial_condition_filters=self.spatial_condition_filters,

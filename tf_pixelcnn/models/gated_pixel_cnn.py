@@ -1,6 +1,6 @@
 """Gated PixelCNN (van den Oord et al. 2016)."""
 
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -19,10 +19,16 @@ from tf_pixelcnn.layers.gated_block import check_dropout_rate
 from tf_pixelcnn.layers.gated_block import shift_down
 from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
+from tf_pixelcnn.models.head_width import OutputFilters
+from tf_pixelcnn.models.head_width import SavedHeadWidth
+from tf_pixelcnn.models.head_width import check_output_filters
+from tf_pixelcnn.models.head_width import head_config
+from tf_pixelcnn.models.head_width import head_width
+from tf_pixelcnn.models.head_width import resolve_output_filters
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
-class GatedPixelCNN(AutoregressiveImageModel):
+class GatedPixelCNN(SavedHeadWidth, AutoregressiveImageModel):
     """Gated PixelCNN: stacked `GatedBlock`s with vertical and horizontal stacks.
 
     The first block uses mask "A" on the image, the others mask "B" with a residual in
@@ -45,10 +51,13 @@ class GatedPixelCNN(AutoregressiveImageModel):
         first_kernel_size: Odd n of the first, mask "A", block; None: `kernel_size`. The
             original PixelCNN's first layer is 7×7 (`PixelCNN`'s `first_kernel_size`),
             as in many reimplementations of the gated model.
-        output_filters: Width of the output head's hidden 1×1 layer; None: `filters`
-            (the width before this option existed). The PixelRNN paper's CIFAR-10 and
-            ImageNet models use much wider output layers than their stacks (its §5 and
-            architecture table); `benchmarks/quality.py` measures the effect.
+        output_filters: Width of the output head's hidden 1×1 layer. None (default):
+            `max(filters, min(256, outputs per pixel))` — 256 for a 256-level RGB
+            softmax, `filters` for few outputs (`models.head_width`); `"filters"`: as
+            wide as the stacks, the width of models saved before this option existed
+            (their configs load with it). The PixelRNN paper's CIFAR-10 and ImageNet
+            models use 1,024-wide output layers (its §5 and Table 4); the README's
+            ablations measure the effect on photos.
         num_levels: Values per sub-pixel, 2 to 256.
         num_classes: Integer labels `[batch]` → one-hot h (eq. 4), or None.
         condition_dim: Float vectors `[batch, condition_dim]` as h (eq. 4), or None.
@@ -98,7 +107,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
         num_mixture_components: Optional[int] = None,
         dropout_rate: float = 0.0,
         first_kernel_size: Optional[int] = None,
-        output_filters: Optional[int] = None,
+        output_filters: OutputFilters = None,
         **kwargs,
     ):
         super().__init__(
@@ -123,7 +132,9 @@ class GatedPixelCNN(AutoregressiveImageModel):
         self.kernel_size = kernel_size
         self.num_mixture_components = num_mixture_components
         self.first_kernel_size = first_kernel_size
-        self.output_filters = output_filters
+        self.output_filters = resolve_output_filters(
+            output_filters, filters, self.head_outputs_per_pixel
+        )
         set_numbered_layers(self, "gated_block", self._make_blocks())
         self.output_head = self._make_output_head()
         self.build()  # every shape is known: weights exist from construction on
@@ -147,12 +158,25 @@ class GatedPixelCNN(AutoregressiveImageModel):
             for i in range(self.num_layers)
         ]
 
+    @property
+    def head_outputs_per_pixel(self) -> int:
+        """Numbers the head predicts per pixel: C·L logits, or the mixture's parameters."""
+        channels = self.image_shape[2]
+        if self.num_mixture_components:
+            return logistic_mixture.num_parameters(self.num_mixture_components, channels)
+        return channels * self.num_levels
+
+    @property
+    def head_width(self) -> int:
+        """The output head's hidden width (`output_filters` resolved)."""
+        return head_width(self.output_filters, self.filters)
+
     def _make_output_head(self) -> PixelOutputHead:
         """Softmax logits `(B, H, W, C, L)`, or mixture parameters `(B, H, W, 1, P)`."""
         # float32 under any policy: logits rounded to 16 bits bias log p.
-        channels, width = self.image_shape[2], self.output_filters or self.filters
+        channels, width = self.image_shape[2], self.head_width
         if self.num_mixture_components:
-            outputs = logistic_mixture.num_parameters(self.num_mixture_components, channels)
+            outputs = self.head_outputs_per_pixel
             return PixelOutputHead(outputs, 1, width, name="output_head", dtype="float32")
         return PixelOutputHead(
             self.num_levels, channels, width, name="output_head", dtype="float32"
@@ -213,7 +237,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
             kernel_size=self.kernel_size,
             num_mixture_components=self.num_mixture_components,
             dropout_rate=self.dropout_rate,
-            **optional_head_config(self.first_kernel_size, self.output_filters),
+            **head_config(self.first_kernel_size, self.output_filters),
         )
         return config
 
@@ -235,24 +259,10 @@ def check_layer_arguments(
 
 
 def check_head_arguments(
-    first_kernel_size: Optional[int], output_filters: Optional[int], channels: int
+    first_kernel_size: Optional[int], output_filters: OutputFilters, channels: int
 ) -> None:
-    """`first_kernel_size` odd and ≥ 3, `output_filters` ≥ `channels` (one hidden map per
-    colour group at least); None for either: the model's default."""
+    """`first_kernel_size` odd and ≥ 3 or None; `output_filters` as
+    `head_width.check_output_filters` wants it."""
     if first_kernel_size is not None:
         masks.check_odd_kernel_size(first_kernel_size, minimum=3)
-    if output_filters is not None and output_filters < channels:
-        raise ValueError(
-            "output_filters must be >= channels so every colour group has a hidden map of "
-            f"the output head. Received: output_filters={output_filters}, channels={channels}."
-        )
-
-
-def optional_head_config(
-    first_kernel_size: Optional[int], output_filters: Optional[int]
-) -> Dict[str, int]:
-    """The config entries of the options added after models were saved: present only when
-    set, so a model without them keeps the config (and the compressed-data config digest)
-    it had before they existed."""
-    entries = {"first_kernel_size": first_kernel_size, "output_filters": output_filters}
-    return {name: value for name, value in entries.items() if value is not None}
+    check_output_filters(output_filters, channels)

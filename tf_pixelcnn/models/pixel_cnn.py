@@ -15,11 +15,15 @@ from tf_pixelcnn.layers.pixel_output_head import PixelOutputHead
 from tf_pixelcnn.models.autoregressive_image_model import AutoregressiveImageModel
 from tf_pixelcnn.models.gated_pixel_cnn import check_head_arguments
 from tf_pixelcnn.models.gated_pixel_cnn import check_layer_arguments
-from tf_pixelcnn.models.gated_pixel_cnn import optional_head_config
+from tf_pixelcnn.models.head_width import OutputFilters
+from tf_pixelcnn.models.head_width import SavedHeadWidth
+from tf_pixelcnn.models.head_width import head_config
+from tf_pixelcnn.models.head_width import head_width
+from tf_pixelcnn.models.head_width import resolve_output_filters
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
-class PixelCNN(AutoregressiveImageModel):
+class PixelCNN(SavedHeadWidth, AutoregressiveImageModel):
     """The original PixelCNN, the baseline of van den Oord et al. 2016, Table 1.
 
     A mask "A" convolution of size `first_kernel_size`, then `num_layers - 1` residual
@@ -37,8 +41,8 @@ class PixelCNN(AutoregressiveImageModel):
         kernel_size: Odd n of the mask "B" layers.
         first_kernel_size: Odd size of the first, mask "A", layer (7 in the paper).
         dropout_rate: Fraction of each residual branch's units dropped in training.
-        output_filters: Width of the output head's hidden 1×1 layer; None: `filters` (see
-            `GatedPixelCNN`).
+        output_filters: Width of the output head's hidden 1×1 layer; None: the default
+            width, `"filters"`: as wide as the layers (see `GatedPixelCNN`).
         num_levels, num_classes, condition_dim, spatial_condition,
         spatial_condition_filters, condition_image_*: As for `GatedPixelCNN`
             (`spatial_condition_filters`: S, the channels of s = m(h) or s = f_w(x̂)).
@@ -69,7 +73,7 @@ class PixelCNN(AutoregressiveImageModel):
         spatial_condition: bool = False,
         spatial_condition_filters: int = 32,
         dropout_rate: float = 0.0,
-        output_filters: Optional[int] = None,
+        output_filters: OutputFilters = None,
         **kwargs,
     ):
         super().__init__(
@@ -88,7 +92,10 @@ class PixelCNN(AutoregressiveImageModel):
         self.filters = filters
         self.kernel_size = kernel_size
         self.first_kernel_size = first_kernel_size
-        self.output_filters = output_filters
+        channels = self.image_shape[2]
+        self.output_filters = resolve_output_filters(
+            output_filters, filters, channels * num_levels
+        )
         set_numbered_layers(self, "masked_conv", self._make_convolutions())
         if self.is_conditional:
             set_numbered_layers(self, "condition", self._make_condition_projections())
@@ -102,11 +109,16 @@ class PixelCNN(AutoregressiveImageModel):
         self.output_head = PixelOutputHead(
             num_levels,
             self.image_shape[2],
-            output_filters or filters,
+            self.head_width,
             name="output_head",
             dtype="float32",
         )
         self.build()  # every shape is known: weights exist from construction on
+
+    @property
+    def head_width(self) -> int:
+        """The output head's hidden width (`output_filters` resolved)."""
+        return head_width(self.output_filters, self.filters)
 
     def _make_convolutions(self) -> List[MaskedConv2D]:
         """`num_layers` convolutions, `masked_conv_{i}`: mask "A" first, then "B"."""
@@ -184,6 +196,6 @@ class PixelCNN(AutoregressiveImageModel):
             kernel_size=self.kernel_size,
             first_kernel_size=self.first_kernel_size,
             dropout_rate=self.dropout_rate,
-            **optional_head_config(None, self.output_filters),
+            **head_config(None, self.output_filters),
         )
         return config

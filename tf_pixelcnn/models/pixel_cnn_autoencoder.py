@@ -11,12 +11,14 @@ from tf_pixelcnn.layers.conv_encoder import ConvEncoder
 from tf_pixelcnn.layers.spatial_condition_network import default_num_resamplings
 from tf_pixelcnn.models import factorisation
 from tf_pixelcnn.models.gated_pixel_cnn import GatedPixelCNN
-from tf_pixelcnn.models.gated_pixel_cnn import optional_head_config
+from tf_pixelcnn.models.head_width import OutputFilters
+from tf_pixelcnn.models.head_width import SavedHeadWidth
+from tf_pixelcnn.models.head_width import head_config
 from tf_pixelcnn.sampling import sample
 
 
 @keras.saving.register_keras_serializable(package="tf_pixelcnn")
-class PixelCNNAutoencoder(keras.Model):
+class PixelCNNAutoencoder(SavedHeadWidth, keras.Model):
     """An auto-encoder whose decoder is a conditional Gated PixelCNN, trained end to end.
 
     h = encoder(x) is an m-dimensional code; p(x | h) is a `GatedPixelCNN` conditioned on
@@ -61,13 +63,12 @@ class PixelCNNAutoencoder(keras.Model):
         spatial_condition: bool = True,
         dropout_rate: float = 0.0,
         first_kernel_size: Optional[int] = None,
-        output_filters: Optional[int] = None,
+        output_filters: OutputFilters = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.dropout_rate = dropout_rate
         self.first_kernel_size = first_kernel_size
-        self.output_filters = output_filters
         self.decoder = GatedPixelCNN(
             image_shape=image_shape,
             num_layers=num_layers,
@@ -83,6 +84,7 @@ class PixelCNNAutoencoder(keras.Model):
             dtype=self.dtype_policy,
         )
         self.image_shape = self.decoder.image_shape
+        self.output_filters = self.decoder.output_filters  # None resolved by the decoder
         self.bottleneck_dim = bottleneck_dim
         self.num_layers = num_layers
         self.filters = filters
@@ -176,5 +178,5 @@ class PixelCNNAutoencoder(keras.Model):
             "encoder_filters": self.encoder_filters,
             "spatial_condition": self.spatial_condition,
             "dropout_rate": self.dropout_rate,
-            **optional_head_config(self.first_kernel_size, self.output_filters),
+            **head_config(self.first_kernel_size, self.output_filters),
         }

@@ -16,6 +16,8 @@ from tf_pixelcnn.training.distributed_steps import (
 from tf_pixelcnn.training.strategies import is_chief, worker_index
 from tf_pixelcnn.training.weight_average import WeightAverage
 from tf_pixelcnn.training.workdir_model import CHECKPOINT_DIRECTORY
+from tf_pixelcnn.training.workdir_model import model_config_differences
+from tf_pixelcnn.training.workdir_model import with_saved_head_width
 
 
 class CheckpointMismatchError(ValueError):
@@ -44,7 +46,8 @@ class TrainingRun:
         # Records of the train split held out for validation (never the test split).
         self.validation_size = int(self.data_config.get("validation_size") or 0)
         with strategy.scope():
-            self.model = experiment.build_model(config["model"], self.data_config)
+            model_config = with_saved_head_width(config["model"], workdir)
+            self.model = experiment.build_model(model_config, self.data_config)
             self.optimizer = experiment.build_optimizer(self.train_config)
             self.optimizer.build(self.model.trainable_variables)
             decay = self.train_config.get("polyak_decay")
@@ -137,8 +140,17 @@ class TrainingRun:
                 f"Checkpoint {path} does not match this config's model and optimizer (was "
                 "the workdir trained with another config?). Use a new --workdir, or the "
                 "config that wrote it (config.json, or an earlier config.<n>.json in "
-                f"{self.workdir}). ({error})"
+                f"{self.workdir}).{self._model_differences()} ({error})"
             ) from None
+
+    def _model_differences(self) -> str:
+        """Where the workdir's `model.json` and this config's model differ, named."""
+        differences = model_config_differences(self.model, self.workdir)
+        if not differences:
+            return ""
+        return " The workdir's model.json and this config's model differ in: " + "; ".join(
+            differences
+        ) + "."
 
     def checkpoint_variables(self):
         variables = list(self.model.variables) + list(self.optimizer.variables)

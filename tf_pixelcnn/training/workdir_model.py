@@ -11,11 +11,12 @@ file that cannot be read is named in the error (or warning, when an older one is
 
 import json
 import os
-from typing import Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 import keras
 import tensorflow as tf
 
+from tf_pixelcnn.models.head_width import STACK_WIDTH, SavedHeadWidth
 from tf_pixelcnn.training.checkpoint_files import (
     checkpoint_candidates,
     naming_unreadable_files,
@@ -34,6 +35,49 @@ def write_model_config(model, workdir: str) -> str:
     tf.io.gfile.makedirs(workdir)
     path = os.path.join(workdir, MODEL_CONFIG_FILE)
     return write_text(path, json.dumps(keras.saving.serialize_keras_object(model), indent=2))
+
+
+def model_config_differences(model, workdir: str) -> List[str]:
+    """The model arguments in which `model` differs from the one `workdir/model.json`
+    describes, as `"name: <workdir's> → <this model's>"` (an argument missing from the
+    file reads "(not saved)": saved before the option existed); [] when they agree or
+    there is no readable `model.json`."""
+    saved = _read_model_json(workdir)
+    if saved is None:
+        return []
+    saved_class, saved = saved.get("class_name"), saved.get("config", {})
+    current = json.loads(json.dumps(model.get_config(), default=str))  # as written
+    differences = []
+    if saved_class != type(model).__name__:
+        differences.append(f"class: {saved_class} → {type(model).__name__}")
+    for name in sorted(set(saved) | set(current)):
+        if name in ("name", "trainable") or saved.get(name) == current.get(name):
+            continue
+        before = repr(saved[name]) if name in saved else "(not saved)"
+        differences.append(f"{name}: {before} → {current.get(name)!r}")
+    return differences
+
+
+def with_saved_head_width(model_config: Mapping[str, Any], workdir: str) -> Mapping[str, Any]:
+    """`model_config`, with `output_filters="filters"` (`models.head_width.STACK_WIDTH`)
+    where it leaves the width to the default and `workdir/model.json` was written before
+    the default widened: a run resumed with the config that started it keeps the head its
+    checkpoints hold."""
+    if model_config.get("output_filters") is not None:
+        return model_config
+    saved = _read_model_json(workdir)
+    if saved is None:
+        return model_config
+    import tf_pixelcnn  # the model classes, by the names model.json gives
+
+    model_class = getattr(tf_pixelcnn, str(saved.get("class_name")), None)
+    if not (
+        isinstance(model_class, type)
+        and issubclass(model_class, SavedHeadWidth)
+        and model_class.saved_without_head_width(saved.get("config", {}))
+    ):
+        return model_config
+    return {**dict(model_config), "output_filters": STACK_WIDTH}
 
 
 def restore_model(model_config_path: str, checkpoint: str, use_average: bool = True):
@@ -75,6 +119,16 @@ def restore_from_workdir(
     # A restore that failed part-way is overwritten whole by the next (older) one.
     restore_newest(directory, lambda prefix: _restore_weights(model, prefix, use_average))
     return model
+
+
+def _read_model_json(workdir: str) -> Optional[Dict[str, Any]]:
+    """`workdir/model.json` as a dict, or None where it is missing or unreadable."""
+    try:
+        with tf.io.gfile.GFile(os.path.join(workdir, MODEL_CONFIG_FILE)) as f:
+            saved = json.load(f)
+    except (tf.errors.OpError, ValueError):
+        return None
+    return saved if isinstance(saved, dict) else None
 
 
 def _rebuild(model_config_path: str):
