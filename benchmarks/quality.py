@@ -58,6 +58,8 @@ from report import write_report  # benchmarks/report.py, next to this script
 
 import tf_pixelcnn as tpc
 from tf_pixelcnn.data.photo_patches import load_photo_patches
+from tf_pixelcnn.distributions.logistic_mixture import num_parameters
+from tf_pixelcnn.models.head_width import default_head_width
 from tf_pixelcnn.training.weight_average import WeightAverage
 
 _BUDGETS = flags.DEFINE_list("budgets", ["250", "1000"], "Training steps at which to evaluate.")
@@ -156,12 +158,20 @@ class RunConfig:
         return f"{self.model}-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
 
+def head(flag_value: int, filters: int, outputs_per_pixel: int) -> int:
+    """A head-width flag's value, 0 resolved to the library's default width (so a cached
+    run's key names the width it trained with, whatever the default becomes)."""
+    return flag_value or default_head_width(filters, outputs_per_pixel)
+
+
 def model_kwargs(name: str) -> dict[str, object]:
     """Constructor arguments of model `name` from the flags."""
     layers = {"num_layers": _LAYERS.value, "kernel_size": _KERNEL.value}
+    softmax_outputs = IMAGE_SHAPE[2] * 256
     if name == "gated":
         return dict(layers, filters=_GATED_FILTERS.value,
-                    output_filters=_GATED_HEAD.value or None)  # fmt: skip
+                    output_filters=head(_GATED_HEAD.value, _GATED_FILTERS.value,
+                                        softmax_outputs))  # fmt: skip
     if name == "pixelcnn":
         return dict(layers, filters=_PIXELCNN_FILTERS.value,
                     first_kernel_size=_PIXELCNN_FIRST.value,
@@ -169,10 +179,13 @@ def model_kwargs(name: str) -> dict[str, object]:
     if name == "pixelcnn_wide_head":
         return dict(layers, filters=_PIXELCNN_WIDE_FILTERS.value,
                     first_kernel_size=_PIXELCNN_FIRST.value,
-                    output_filters=_GATED_HEAD.value or None)  # fmt: skip
+                    output_filters=head(_GATED_HEAD.value, _PIXELCNN_WIDE_FILTERS.value,
+                                        softmax_outputs))  # fmt: skip
     if name == "gated_mixture":
+        mixture_outputs = num_parameters(_COMPONENTS.value, IMAGE_SHAPE[2])
         return dict(layers, filters=_MIXTURE_FILTERS.value,
-                    output_filters=_MIXTURE_HEAD.value or None,
+                    output_filters=head(_MIXTURE_HEAD.value, _MIXTURE_FILTERS.value,
+                                        mixture_outputs),
                     num_mixture_components=_COMPONENTS.value)  # fmt: skip
     if name == "tfd_mixture":
         return {
