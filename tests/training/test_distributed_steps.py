@@ -108,6 +108,9 @@ def test_clipping_under_loss_scaling_acts_on_unscaled_gradients():
     step with the same clipping (before the fix, the scaled gradients, 2^15 times larger,
     were clipped, and the step was 2^15 times too small)."""
     images = np.random.default_rng(0).integers(0, 8, (8, 4, 4, 1)).astype(np.int32)
+    # Seeded: the float16 rounding depends on the initial weights (relative differences
+    # of 3e-4 to 5e-3 over six seeds; an unseeded run once gave 5e-2).
+    keras.utils.set_random_seed(0)
     reference = _tiny_gated("float32")
     mixed = _tiny_gated("mixed_float16")
     mixed.set_weights(reference.get_weights())
@@ -116,7 +119,7 @@ def test_clipping_under_loss_scaling_acts_on_unscaled_gradients():
     scaling = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(learning_rate))
     actual = _one_step(mixed, scaling, images, clip_norm)
     assert _norm(expected) == pytest.approx(learning_rate * clip_norm, rel=1e-4)
-    # Measured: |Δ_mixed − Δ_float32| / |Δ_float32| = 5.6e-4 (float16 forward and backward);
+    # Measured: |Δ_mixed − Δ_float32| / |Δ_float32| = 4.8e-4 (float16 forward and backward);
     # clipping the scaled gradients (the old step) gives 1.0: a step 2^15 times too small.
     difference = _norm([a - e for a, e in zip(actual, expected)])
     assert difference < 5e-3 * _norm(expected), difference / _norm(expected)

@@ -36,7 +36,8 @@ def test_head_options_come_from_the_config(name):
     assert model.first_kernel_size == 5 and model.output_head.hidden_filters == 24
     config.model.update(first_kernel_size=None, output_filters=None)  # the models' defaults
     model = experiment.build_model(config.model.to_dict(), config.data.to_dict())
-    assert model.output_head.hidden_filters == config.model.filters
+    levels = config.data.num_levels  # 17 levels of one channel: 17 logits > 8 filters
+    assert model.output_head.hidden_filters == max(config.model.filters, levels) == 17
 
 
 def test_config_errors_are_named():
