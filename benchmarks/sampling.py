@@ -359,14 +359,15 @@ def pyramid_section():
         resolutions = int(math.log2(size // LOWEST_RESOLUTION)) + 1
         models = {
             pyramid_name(quarters, size): tpc.PyramidPixelCNN(
-                shape, num_resolutions=resolutions, quarters=quarters, **PYRAMID, **MIXTURE
+                shape, num_resolutions=resolutions, quarters=quarters, **PYRAMID, **MIXTURE,
+                output_filters=HEAD,
             )
             for quarters in _PYRAMID_QUARTERS.value
         }
         for spec in _PYRAMID_SINGLE.value:
             layers, filters = map(int, spec.split("x"))
             models[f"Gated PixelCNN {layers}×{filters}"] = tpc.GatedPixelCNN(
-                shape, num_layers=layers, filters=filters, **MIXTURE
+                shape, num_layers=layers, filters=filters, **MIXTURE, output_filters=HEAD
             )
         for batch in map(int, _PYRAMID_BATCHES.value):
             for name, model in models.items():

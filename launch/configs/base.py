@@ -50,9 +50,11 @@ def get_config() -> ml_collections.ConfigDict:
     config.model.kernel_size = 5
     # Odd n of the first (mask "A") layer; default: kernel_size (gated), 7 (pixel_cnn).
     config.model.first_kernel_size = config_dict.placeholder(int)
-    # Width of the output head's hidden 1x1 layer; default: max(filters, min(256, outputs
-    # per pixel)). A workdir trained before that default resumes with its own width.
-    config.model.output_filters = config_dict.placeholder(int)
+    # Width of the output head's hidden 1x1 layer: an int, "filters" (as wide as the
+    # stacks: the width before the default widened; --config.model.output_filters=filters)
+    # or None, max(filters, min(256, outputs per pixel)). A workdir trained before that
+    # default resumes with its own width.
+    config.model.output_filters = config_dict.FieldReference(None, field_type=object)
     # gated_pixel_cnn: a mixture of this many discretized logistics instead of a softmax.
     config.model.num_mixture_components = config_dict.placeholder(int)
     # pyramid_pixel_cnn: "raster" (each level one image in raster order, the default) or

@@ -3,10 +3,13 @@
 evaluate.py still works on it; a matching changed config is kept as config.<n>.json."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from tests.launch.binaries_in_process import run_binary
+from tests.launch.binaries_in_process import ROOT, run_binary
 
 CONFIG = """
 from configs import smoke
@@ -58,7 +61,9 @@ def test_a_run_refused_for_another_model_leaves_config_json(tmp_path, capsys):
     assert (workdir / "config.1.json").read_bytes() == written
 
 
-def test_a_workdir_from_before_the_default_head_width_resumes_with_its_width(tmp_path):
+def test_a_workdir_from_before_the_default_head_width_resumes_with_its_width(
+    tmp_path, capsys
+):
     """A workdir whose model.json has no `output_filters` (written when the head was as
     wide as the stacks) resumes under the config that started it, although today's
     default head is wider (17 levels: 17 > 8 filters)."""
@@ -74,3 +79,25 @@ def test_a_workdir_from_before_the_default_head_width_resumes_with_its_width(tmp
     results = json.loads((workdir / "results.json").read_text())
     assert results["step"] == 6
     assert "output_filters" not in json.loads(model_json.read_text())["config"]
+    # Its model.keras (saved without the entry) is checked against its own width.
+    capsys.readouterr()
+    run_binary("launch/evaluate.py", f"--workdir={workdir}", f"--model={workdir}/model.keras")
+    evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert evaluated["test_bits_per_dim"] > 0
+
+
+def test_the_stacks_width_can_be_asked_for_on_the_command_line(tmp_path):
+    """`--config.model.output_filters=filters`: a new run as wide as the old ones (e.g. a
+    factor to combine with a factor trained before the default widened). Run as a user
+    runs it (absl's app.run parses the config overrides)."""
+    workdir = tmp_path / "run"
+    subprocess.run(
+        [sys.executable, "launch/train.py", f"--workdir={workdir}",
+         _config_file(tmp_path, 8, 2), "--config.model.output_filters=filters"],
+        cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, check=True,
+        capture_output=True, timeout=300,
+    )  # fmt: skip
+    assert "output_filters" not in json.loads((workdir / "model.json").read_text())["config"]
+    assert json.loads((workdir / "config.json").read_text())["model"]["output_filters"] == (
+        "filters"
+    )

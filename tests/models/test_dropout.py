@@ -16,8 +16,9 @@ MODELS = {
     "gated_mixture": lambda rate: tpc.GatedPixelCNN((4, 4, 3), num_layers=3, filters=6,
                                                     kernel_size=3, num_levels=8,
                                                     num_mixture_components=2, dropout_rate=rate),
-    # A head as wide as the layers: with a wider one every input reaches every output
-    # through the residual skips whatever dropout drops (test_causal_in_training_mode).
+    # A head as wide as the layers: with a wider one every input still reaches every
+    # output through the residual skips whatever dropout drops, so the check that dropout
+    # removed some dependencies (test_causal_in_training_mode) has nothing to see.
     "pixel_cnn": lambda rate: tpc.PixelCNN((4, 4, 3), num_layers=3, filters=6, num_levels=8,
                                            dropout_rate=rate, output_filters="filters"),
     "autoencoder": lambda rate: tpc.PixelCNNAutoencoder((4, 4, 1), bottleneck_dim=2,
@@ -76,6 +77,12 @@ def test_causal_in_training_mode(kind):
     # Dropout really acted: in evaluation mode more of the receptive field is seen.
     evaluation = test_case.assert_causal(model, model.image_shape, condition)
     assert depends.sum() < evaluation.sum()
+
+
+def test_causal_in_training_mode_with_the_default_head():
+    model = tpc.PixelCNN((4, 4, 3), num_layers=3, filters=6, num_levels=8, dropout_rate=0.5)
+    assert model.head_width == 24  # 3 × 8 logits per pixel
+    test_case.assert_causal(_Training(model), model.image_shape, None)
 
 
 def test_mixture_causal_in_training_mode():

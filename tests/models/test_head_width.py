@@ -26,6 +26,14 @@ def test_anything_but_an_int_none_or_the_stack_width_is_refused(value):
         head_width.check_output_filters(value, channels=3)
 
 
+def test_a_numpy_int_is_kept_as_a_python_int():
+    model = tpc.GatedPixelCNN((4, 4, 3), num_layers=1, filters=6, output_filters=np.int64(12))
+    assert model.output_filters == 12 and type(model.output_filters) is int
+    json.dumps(model.get_config())  # serialisable
+    with pytest.raises(ValueError, match="Received: output_filters=np.True_"):
+        head_width.check_output_filters(np.bool_(True), channels=3)
+
+
 def _legacy_config(model):
     """`model`'s config as code from before `output_filters` wrote it (no entry)."""
     config = model.get_config()

@@ -77,7 +77,7 @@ class AuxiliaryVariableModel(SavedHeadWidth, keras.Model):
         self.output_filters = output_filters
 
     @property
-    def factor_head_arguments(self) -> Dict[str, Optional[int]]:
+    def factor_head_arguments(self) -> Dict[str, OutputFilters]:
         """`first_kernel_size` and `output_filters` of every factor's `GatedPixelCNN`
         (None: each factor's `kernel_size` and default head width)."""
         return {"first_kernel_size": self.first_kernel_size, "output_filters": self.output_filters}

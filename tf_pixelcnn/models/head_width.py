@@ -18,6 +18,8 @@ the stacks by 4–10% test bits/dim at 32 and 64 filters (README, "Ablations").
 
 from typing import Any, Dict, Mapping, Optional, Union
 
+import numpy as np
+
 STACK_WIDTH = "filters"
 MAX_DEFAULT_HEAD_WIDTH = 256
 
@@ -28,16 +30,24 @@ def default_head_width(filters: int, outputs_per_pixel: int) -> int:
     """`max(filters, min(256, outputs_per_pixel))`: a 256-level RGB softmax (768 outputs)
     or a large code book gets 256 hidden maps, a head with few outputs (binary images, a
     small mixture) stays as wide as the stacks, and a stack wider than 256 keeps its width.
+
+    Part of the saved-file format: Grayscale and Pyramid PixelCNNs save `output_filters:
+    None` ("each factor's default"), so changing this rule changes the models their files
+    describe (tests/models/test_head_width.py pins it).
     """
     return max(filters, min(MAX_DEFAULT_HEAD_WIDTH, outputs_per_pixel))
 
 
 def check_output_filters(output_filters: OutputFilters, channels: int) -> None:
-    """An int ≥ `channels` (one hidden map per colour group at least), None or
-    `STACK_WIDTH`; anything else raises ValueError saying what was received."""
-    if output_filters is None or output_filters == STACK_WIDTH:
+    """An int ≥ `channels` (one hidden map per colour group at least; numpy ints too),
+    None or `STACK_WIDTH`; anything else raises ValueError saying what was received."""
+    if output_filters is None or (
+        isinstance(output_filters, str) and output_filters == STACK_WIDTH
+    ):
         return
-    if isinstance(output_filters, bool) or not isinstance(output_filters, int):
+    if isinstance(output_filters, (bool, np.bool_)) or not isinstance(
+        output_filters, (int, np.integer)
+    ):
         raise ValueError(
             f"output_filters must be an int, None (the default width) or {STACK_WIDTH!r} "
             f"(as wide as the stacks). Received: output_filters={output_filters!r}."
@@ -52,11 +62,13 @@ def check_output_filters(output_filters: OutputFilters, channels: int) -> None:
 def resolve_output_filters(
     output_filters: OutputFilters, filters: int, outputs_per_pixel: int
 ) -> Union[int, str]:
-    """The value a model keeps and saves: None → `default_head_width`; an int or
-    `STACK_WIDTH` as given."""
+    """The value a model keeps and saves: None → `default_head_width`; an int (a Python
+    int, so the config serialises) or `STACK_WIDTH` as given."""
     if output_filters is None:
         return default_head_width(filters, outputs_per_pixel)
-    return output_filters
+    if isinstance(output_filters, str):
+        return output_filters
+    return int(output_filters)
 
 
 def head_width(output_filters: Union[int, str], filters: int) -> int:

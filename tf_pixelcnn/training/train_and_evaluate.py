@@ -49,6 +49,7 @@ from tf_pixelcnn.training.run_config import write_run_config
 from tf_pixelcnn.training.strategies import is_chief, make_strategy
 from tf_pixelcnn.training.training_run import CheckpointMismatchError, TrainingRun
 from tf_pixelcnn.training.workdir_lock import WorkdirLock, WorkdirLockedError
+from tf_pixelcnn.training.workdir_model import with_head_width_of
 from tf_pixelcnn.training.workdir_model import write_model_config
 from tf_pixelcnn.utils.progress_line import ProgressLine
 
@@ -143,6 +144,9 @@ def evaluate_model(config: Mapping[str, Any], model) -> Dict[str, Any]:
     in separate runs and combined) with `config`'s data and evaluation settings, on one
     device; `model` must have the configuration `config["model"]` builds."""
     keras.utils.set_random_seed(int(config["seed"]))
+    # A model saved before the head's default widened is checked against its own width.
+    model_config = with_head_width_of(config["model"], type(model), model.get_config())
+    config = {**dict(config), "model": model_config}
     run = TrainingRun(config, "/nonexistent-workdir-never-written", make_strategy("default"))
     expected, received = run.model.get_config(), model.get_config()
     expected.pop("name", None), received.pop("name", None)

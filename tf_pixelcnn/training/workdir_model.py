@@ -63,18 +63,27 @@ def with_saved_head_width(model_config: Mapping[str, Any], workdir: str) -> Mapp
     where it leaves the width to the default and `workdir/model.json` was written before
     the default widened: a run resumed with the config that started it keeps the head its
     checkpoints hold."""
-    if model_config.get("output_filters") is not None:
-        return model_config
     saved = _read_model_json(workdir)
     if saved is None:
         return model_config
     import tf_pixelcnn  # the model classes, by the names model.json gives
 
     model_class = getattr(tf_pixelcnn, str(saved.get("class_name")), None)
+    return with_head_width_of(model_config, model_class, saved.get("config", {}))
+
+
+def with_head_width_of(
+    model_config: Mapping[str, Any], model_class, saved_config: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """`model_config`, with `output_filters="filters"` where it leaves the width to the
+    default and `saved_config`, a config of `model_class`, predates the option (e.g. the
+    `.keras` file `evaluate.py --model` checks against the config)."""
+    if model_config.get("output_filters") is not None:
+        return model_config
     if not (
         isinstance(model_class, type)
         and issubclass(model_class, SavedHeadWidth)
-        and model_class.saved_without_head_width(saved.get("config", {}))
+        and model_class.saved_without_head_width(saved_config)
     ):
         return model_config
     return {**dict(model_config), "output_filters": STACK_WIDTH}
