@@ -128,16 +128,28 @@ _PYRAMID_TRAIN_STEPS = flags.DEFINE_integer(
     "skip.",
 )
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "/tmp/tf_pixelcnn_benchmarks", "Where results go.")
+_HEAD = flags.DEFINE_string(
+    "output_filters", "filters",
+    'Head width of every model: "filters" (as wide as the stacks), "default" or an int.',
+)  # fmt: skip
 
 IMAGE_SHAPE = (32, 32, 3)
-# The head as wide as the stacks (the default before issue 20): the README's tables
-# were measured with it.
-HEAD = "filters"
+
 SUB_PIXELS = 32 * 32 * 3
 MODELS = {"cifar (15 layers, 128 filters)": (15, 128), "small (8 layers, 64 filters)": (8, 64)}
 PYRAMID = dict(base_num_layers=15, base_filters=128, num_layers=5, filters=64)
 LOWEST_RESOLUTION = 8
 MIXTURE = dict(kernel_size=5, num_levels=256, num_mixture_components=10)
+
+
+def head():
+    """`--output_filters` as the models take it: "filters" (as wide as the stacks, the
+    default before issue 20, with which the README's tables were measured), None for
+    "default" (today's default width), or an int."""
+    value = _HEAD.value
+    if value == "default":
+        return None
+    return value if value == "filters" else int(value)
 
 
 def seconds(fn, repeats=1):
@@ -180,7 +192,7 @@ def time_tfp(batch: int) -> float:
 def softmax_section():
     rows = []
     for name, (layers, filters) in MODELS.items():
-        model = tpc.GatedPixelCNN(IMAGE_SHAPE, layers, filters, 5, 256, output_filters=HEAD)
+        model = tpc.GatedPixelCNN(IMAGE_SHAPE, layers, filters, 5, 256, output_filters=head())
         for batch in map(int, _BATCHES.value):
             images = np.zeros((batch, *IMAGE_SHAPE), np.int32)
             forward = tf.function(lambda x: model(x))
@@ -272,7 +284,7 @@ def default_section():
     rows = []
     calls = _DEFAULT_TIMED_CALLS.value
     for name, (layers, filters) in MODELS.items():
-        model = tpc.GatedPixelCNN(IMAGE_SHAPE, layers, filters, 5, 256, output_filters=HEAD)
+        model = tpc.GatedPixelCNN(IMAGE_SHAPE, layers, filters, 5, 256, output_filters=head())
         for batch in map(int, _DEFAULT_BATCHES.value):
             load = os.getloadavg()[0]
             images = np.zeros((batch, *IMAGE_SHAPE), np.int32)
@@ -360,14 +372,14 @@ def pyramid_section():
         models = {
             pyramid_name(quarters, size): tpc.PyramidPixelCNN(
                 shape, num_resolutions=resolutions, quarters=quarters, **PYRAMID, **MIXTURE,
-                output_filters=HEAD,
+                output_filters=head(),
             )
             for quarters in _PYRAMID_QUARTERS.value
         }
         for spec in _PYRAMID_SINGLE.value:
             layers, filters = map(int, spec.split("x"))
             models[f"Gated PixelCNN {layers}×{filters}"] = tpc.GatedPixelCNN(
-                shape, num_layers=layers, filters=filters, **MIXTURE, output_filters=HEAD
+                shape, num_layers=layers, filters=filters, **MIXTURE, output_filters=head()
             )
         for batch in map(int, _PYRAMID_BATCHES.value):
             for name, model in models.items():
